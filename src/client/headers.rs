@@ -1,0 +1,89 @@
+//! Request headers in the SDK's order of precedence.
+//!
+//! Later wins, names compared case-insensitively: the options' `headers`;
+//! then `authorization`, `x-runas-user-id`, `x-runas-child-user-email` (left
+//! out for `external` requests); then `x-timezone`; then the call's
+//! `content-type`; then the call's own headers. The first two layers depend
+//! only on the options, so they are built once per client.
+
+use http::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION, CONTENT_TYPE};
+
+use super::error::{Error, Result};
+use super::options::{Options, StrMap};
+
+const RUN_AS_USER_ID: HeaderName = HeaderName::from_static("x-runas-user-id");
+const RUN_AS_CHILD_USER_EMAIL: HeaderName = HeaderName::from_static("x-runas-child-user-email");
+const TIMEZONE: HeaderName = HeaderName::from_static("x-timezone");
+
+pub const APPLICATION_JSON: HeaderValue = HeaderValue::from_static("application/json");
+pub const OCTET_STREAM: HeaderValue = HeaderValue::from_static("application/octet-stream");
+
+/// The per-client header layers, for ordinary and `external` requests.
+#[derive(Clone, Debug)]
+pub struct ClientHeaders {
+    pub internal: HeaderMap,
+    pub external: HeaderMap,
+    /// `internal` plus `content-type: application/json`: the session calls'
+    /// headers, complete.
+    pub internal_json: HeaderMap,
+}
+
+/// Insert `map`'s entries in order, each replacing any earlier value of the
+/// same name. `what` names the source in error messages.
+pub fn overlay(headers: &mut HeaderMap, map: &StrMap, what: &str) -> Result<()> {
+    for (name, value) in map.iter() {
+        let bad = || {
+            Error::invalid_argument(format!(
+                "`{what}.{name}` is not a valid HTTP header name or value"
+            ))
+        };
+        let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| bad())?;
+        let value = HeaderValue::from_bytes(value.as_bytes()).map_err(|_| bad())?;
+        headers.insert(name, value);
+    }
+    Ok(())
+}
+
+/// A header value from an option already checked by the options layer.
+fn value(option: &str, v: &str) -> Result<HeaderValue> {
+    HeaderValue::from_bytes(v.as_bytes()).map_err(|_| {
+        Error::invalid_argument(format!(
+            "option `{option}` cannot be sent in an HTTP header"
+        ))
+    })
+}
+
+impl ClientHeaders {
+    pub fn new(options: &Options) -> Result<ClientHeaders> {
+        let mut internal = HeaderMap::new();
+        overlay(&mut internal, &options.headers, "headers")?;
+        let mut external = internal.clone();
+
+        if let Some(credential) = options.credential() {
+            let mut v = value("secret", &format!("Bearer {credential}"))?;
+            v.set_sensitive(true);
+            internal.insert(AUTHORIZATION, v);
+        }
+        // The SDK tests each of these for truthiness: an empty string sends
+        // no header.
+        let non_empty = |v: &Option<String>| v.clone().filter(|s| !s.is_empty());
+        if let Some(v) = non_empty(&options.run_as_user_id) {
+            internal.insert(RUN_AS_USER_ID, value("runAsUserId", &v)?);
+        }
+        if let Some(v) = non_empty(&options.run_as_child_user_email) {
+            internal.insert(RUN_AS_CHILD_USER_EMAIL, value("runAsChildUserEmail", &v)?);
+        }
+        if let Some(v) = non_empty(&options.timezone) {
+            let v = value("timezone", &v)?;
+            internal.insert(TIMEZONE, v.clone());
+            external.insert(TIMEZONE, v);
+        }
+        let mut internal_json = internal.clone();
+        internal_json.insert(CONTENT_TYPE, APPLICATION_JSON);
+        Ok(ClientHeaders {
+            internal,
+            external,
+            internal_json,
+        })
+    }
+}

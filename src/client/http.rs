@@ -1,0 +1,243 @@
+//! One request, as the SDK's `withRetry(withTimeout(fetch))` sends it:
+//! attempts, per-attempt timeout, retries with a doubling delay, bounded body
+//! reads, and the mapping of transport failures onto [`Error`].
+
+use std::time::Duration;
+
+use http::{HeaderMap, Method, StatusCode};
+use url::Url;
+
+use super::error::{Error, Result, Status};
+use crate::log;
+
+/// Statuses the SDK retries (`DEFAULT_RETRY_STATUSES`).
+const RETRY_STATUSES: [u16; 5] = [429, 500, 502, 503, 504];
+/// The longest wait a `Retry-After` header can ask for.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
+
+/// A request body. Kept as data so that each attempt can build its own.
+#[derive(Clone, Debug)]
+pub enum Body {
+    Empty,
+    Bytes(bytes::Bytes),
+    /// A multipart form with one file field named `file`.
+    File {
+        name: String,
+        mime: String,
+        data: bytes::Bytes,
+    },
+}
+
+/// Everything needed to send a request, built once per call.
+#[derive(Debug)]
+pub struct Request {
+    pub method: Method,
+    pub url: Url,
+    pub headers: HeaderMap,
+    pub body: Body,
+}
+
+/// How attempts are made and retried.
+#[derive(Clone, Debug)]
+pub struct Policy {
+    pub timeout: Option<Duration>,
+    pub retries: u32,
+    pub retry_delay: Duration,
+    pub retry_timeout: bool,
+    pub max_response_bytes: u64,
+}
+
+/// A final response with its body read.
+#[derive(Debug)]
+pub struct Response {
+    pub status: StatusCode,
+    /// The reason phrase the server sent, when it differs from the canonical one.
+    pub reason: Option<String>,
+    pub headers: HeaderMap,
+    pub body: bytes::Bytes,
+}
+
+impl Response {
+    /// The SDK's test for a JSON response: the media type of `content-type`,
+    /// lowercased and trimmed, is `application/json`.
+    pub fn is_json(&self) -> bool {
+        self.headers
+            .get(http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json"))
+    }
+
+    /// Turn a non-2xx response into the SDK's error.
+    pub fn into_error(self) -> Error {
+        Error::from_response(self.status.as_u16(), self.reason.as_deref(), &self.body)
+    }
+}
+
+/// Send `req` with retries. Returns the final response, 2xx or not.
+pub async fn send(http: &reqwest::Client, req: &Request, policy: &Policy) -> Result<Response> {
+    let mut delay = policy.retry_delay;
+    let mut attempt: u32 = 0;
+    loop {
+        attempt += 1;
+        let started = std::time::Instant::now();
+        let outcome = attempt_once(http, req, policy).await;
+        let retries_left = attempt <= policy.retries;
+        let wait = match &outcome {
+            Ok(resp) if RETRY_STATUSES.contains(&resp.status.as_u16()) && retries_left => {
+                Some(delay.max(retry_after(resp).unwrap_or_default()))
+            }
+            Err(e) if retries_left && retryable(e, policy) => Some(delay),
+            _ => None,
+        };
+        log::attempt(req, attempt, started.elapsed(), &outcome, wait);
+        match wait {
+            Some(wait) => {
+                tokio::time::sleep(wait).await;
+                delay = delay.saturating_mul(2);
+            }
+            None => return outcome,
+        }
+    }
+}
+
+/// Network errors are retried; timeouts only when `retryTimeout` is on;
+/// nothing else (a response over `maxResponseBytes`, a cancellation).
+fn retryable(e: &Error, policy: &Policy) -> bool {
+    match e.status {
+        Status::Network => e.http_status == 0,
+        Status::Timeout => policy.retry_timeout && e.http_status == 0,
+        _ => false,
+    }
+}
+
+/// The wait a 429 or 503 asks for in `Retry-After` (seconds or an HTTP
+/// date), capped at [`MAX_RETRY_AFTER`].
+fn retry_after(resp: &Response) -> Option<Duration> {
+    if !matches!(resp.status.as_u16(), 429 | 503) {
+        return None;
+    }
+    let value = resp.headers.get(http::header::RETRY_AFTER)?.to_str().ok()?.trim();
+    let wait = match value.parse::<u64>() {
+        Ok(secs) => Duration::from_secs(secs),
+        Err(_) => httpdate::parse_http_date(value)
+            .ok()?
+            .duration_since(std::time::SystemTime::now())
+            .unwrap_or_default(),
+    };
+    Some(wait.min(MAX_RETRY_AFTER))
+}
+
+/// One attempt: headers within `timeout`, then the body within `timeout`
+/// again and within `max_response_bytes`.
+async fn attempt_once(http: &reqwest::Client, req: &Request, policy: &Policy) -> Result<Response> {
+    let mut builder = http
+        .request(req.method.clone(), req.url.clone())
+        .headers(req.headers.clone());
+    builder = match &req.body {
+        Body::Empty => builder,
+        Body::Bytes(b) => builder.body(b.clone()),
+        Body::File { name, mime, data } => {
+            let part = reqwest::multipart::Part::stream(data.clone())
+                .file_name(name.clone())
+                .mime_str(mime)
+                .map_err(|_| Error::invalid_argument("`file.type` is not a valid media type"))?;
+            builder.multipart(reqwest::multipart::Form::new().part("file", part))
+        }
+    };
+    let resp = within(policy.timeout, builder.send())
+        .await?
+        .map_err(|e| transport_error(req, e))?;
+
+    let status = resp.status();
+    let reason = resp
+        .extensions()
+        .get::<hyper::ext::ReasonPhrase>()
+        .map(|r| String::from_utf8_lossy(r.as_bytes()).into_owned());
+    let headers = resp.headers().clone();
+    let body = within(policy.timeout, read_body(resp, policy.max_response_bytes))
+        .await
+        .map_err(|e| Error {
+            http_status: status.as_u16(),
+            ..e
+        })?
+        .map_err(|e| Error {
+            http_status: status.as_u16(),
+            ..e
+        })?;
+    Ok(Response {
+        status,
+        reason,
+        headers,
+        body,
+    })
+}
+
+/// Run `fut` within `limit`, mapping the elapsed limit onto the SDK's
+/// `TimeoutError`.
+async fn within<F: std::future::Future>(limit: Option<Duration>, fut: F) -> Result<F::Output> {
+    match limit {
+        None => Ok(fut.await),
+        Some(limit) => tokio::time::timeout(limit, fut)
+            .await
+            .map_err(|_| Error::timeout()),
+    }
+}
+
+/// Read the body, refusing it as soon as it is known to exceed `max` bytes
+/// (by its `content-length`, or while streaming) without buffering the rest.
+async fn read_body(mut resp: reqwest::Response, max: u64) -> Result<bytes::Bytes> {
+    let too_large = || {
+        Error::invalid_response(
+            0,
+            format!("the response body is larger than maxResponseBytes ({max} bytes)"),
+        )
+    };
+    if resp.content_length().is_some_and(|n| n > max) {
+        return Err(too_large());
+    }
+    let mut body = bytes::BytesMut::new();
+    while let Some(chunk) = resp
+        .chunk()
+        .await
+        .map_err(|e| Error::network(format!("reading the response body failed: {}", chain(&e))))?
+    {
+        if (body.len() + chunk.len()) as u64 > max {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
+}
+
+/// Map a reqwest failure before the response headers.
+fn transport_error(req: &Request, e: reqwest::Error) -> Error {
+    if e.is_timeout() {
+        return Error::timeout();
+    }
+    let url = &req.url;
+    Error::network(format!(
+        "{} {}://{}{}: {}",
+        req.method,
+        url.scheme(),
+        url.host_str().unwrap_or(""),
+        url.port().map(|p| format!(":{p}")).unwrap_or_default(),
+        chain(&e.without_url())
+    ))
+}
+
+/// An error and its sources, joined, without repeating a message that a
+/// wrapper already quoted.
+fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        source = s.source();
+    }
+    out
+}

@@ -1,0 +1,82 @@
+//! `cbk_set_log_callback`: the library's log lines, handed to the host.
+
+use std::os::raw::{c_char, c_void};
+
+use super::panic::guard_or;
+use super::strings::to_c_string;
+use crate::log::{set_sink, Level};
+
+/// Log levels, most severe first.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[allow(non_camel_case_types)]
+pub enum cbk_log_level {
+    /// A request failed for good.
+    CBK_LOG_ERROR = 1,
+    /// An attempt failed and will be retried.
+    CBK_LOG_WARN = 2,
+    /// A request succeeded.
+    CBK_LOG_INFO = 3,
+    /// Details.
+    CBK_LOG_DEBUG = 4,
+}
+
+/// Receives one log line. `message` is borrowed for the call only. Called
+/// on whichever thread made the attempt, possibly several at once.
+#[allow(non_camel_case_types)]
+pub type cbk_log_callback =
+    Option<unsafe extern "C" fn(user_data: *mut c_void, level: cbk_log_level, message: *const c_char)>;
+
+/// The user data pointer, passed back untouched. The host promises it may
+/// be used from any thread.
+struct UserData(*mut c_void);
+// SAFETY: the pointer is only handed back to the host's callback; the host
+// vouches for its thread safety by installing the callback.
+unsafe impl Send for UserData {}
+// SAFETY: as above.
+unsafe impl Sync for UserData {}
+
+/// Install a log callback receiving every line at `max_level` or more
+/// severe: each attempt (method, URL path, attempt number, status or
+/// failure, elapsed time), each retry and each failure. Lines never contain
+/// the secret or any header. NULL `callback` turns logging off. The library
+/// never installs a global Rust logger.
+///
+/// The callback may run on any thread, including several at once, and must
+/// not call `cbk_set_log_callback` itself.
+#[no_mangle]
+pub extern "C" fn cbk_set_log_callback(
+    max_level: cbk_log_level,
+    callback: cbk_log_callback,
+    user_data: *mut c_void,
+) {
+    guard_or((), || {
+        let level = match max_level as i32 {
+            1 => Level::Error,
+            2 => Level::Warn,
+            3 => Level::Info,
+            _ => Level::Debug,
+        };
+        let Some(callback) = callback else {
+            set_sink(level, None);
+            return;
+        };
+        let user_data = UserData(user_data);
+        set_sink(
+            level,
+            Some(Box::new(move |level: Level, message: &str| {
+                let c_level = match level {
+                    Level::Error => cbk_log_level::CBK_LOG_ERROR,
+                    Level::Warn => cbk_log_level::CBK_LOG_WARN,
+                    Level::Info => cbk_log_level::CBK_LOG_INFO,
+                    Level::Debug => cbk_log_level::CBK_LOG_DEBUG,
+                };
+                let text = to_c_string(message.to_owned());
+                let user_data = &user_data;
+                // SAFETY: the host's callback, called with its own user data
+                // and a string valid for the call.
+                unsafe { callback(user_data.0, c_level, text.as_ptr()) };
+            })),
+        );
+    })
+}

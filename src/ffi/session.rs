@@ -1,0 +1,337 @@
+//! The two client handles and their functions. Each export is a one-line
+//! call into the generic helpers at the bottom, which hold the argument
+//! checks and the ownership rules once for both handle types.
+
+use std::os::raw::c_char;
+
+use super::error::cbk_error;
+use super::panic::{guard, guard_or};
+use super::strings::{arg_opt_str, arg_ref, arg_str, into_raw_string};
+use crate::client::{block_on, Client, OptionsPatch, Result, SessionKind};
+
+/// A conversation session client (the SDK's `ConversationSessionClient`).
+///
+/// Made by `cbk_conversation_session_client_new` or `_extend`, released by
+/// `cbk_conversation_session_client_free`. Immutable once made: safe to use
+/// from many threads at once.
+pub struct cbk_conversation_session_client {
+    client: Client,
+}
+
+/// A bot session client (the SDK's `BotSessionClient`, formerly
+/// `SessionClient`).
+///
+/// Made by `cbk_bot_session_client_new` or `_extend`, released by
+/// `cbk_bot_session_client_free`. Immutable once made: safe to use from many
+/// threads at once.
+pub struct cbk_bot_session_client {
+    client: Client,
+}
+
+/// The SDK's pre-2024 name for the bot session client.
+#[allow(non_camel_case_types)]
+pub type cbk_session_client = cbk_bot_session_client;
+
+/// What the generic helpers need from a handle type.
+pub(crate) trait Handle: Sized + Send + Sync + 'static {
+    const KIND: SessionKind;
+    fn wrap(client: Client) -> Self;
+    fn client(&self) -> &Client;
+}
+
+impl Handle for cbk_conversation_session_client {
+    const KIND: SessionKind = SessionKind::Conversation;
+    fn wrap(client: Client) -> Self {
+        Self { client }
+    }
+    fn client(&self) -> &Client {
+        &self.client
+    }
+}
+
+impl Handle for cbk_bot_session_client {
+    const KIND: SessionKind = SessionKind::Bot;
+    fn wrap(client: Client) -> Self {
+        Self { client }
+    }
+    fn client(&self) -> &Client {
+        &self.client
+    }
+}
+
+// ---- conversation session client -------------------------------------
+
+/// Create a conversation session client (`new ConversationSessionClient(options)`).
+///
+/// `options_json`: a JSON object of options (see the README's table), or
+/// NULL for `{}`. Every option is checked here; a call never fails on one.
+///
+/// Returns a new handle, freed with `cbk_conversation_session_client_free`;
+/// NULL on failure with `*error` set (when `error` is not NULL):
+/// `CBK_ERROR_INVALID_JSON` for text that is not a JSON object, an unknown
+/// option or a wrong type; `CBK_ERROR_INVALID_ARGUMENT` for invalid UTF-8 or
+/// a value out of range. The message names the option, never its value.
+#[no_mangle]
+pub unsafe extern "C" fn cbk_conversation_session_client_new(
+    options_json: *const c_char,
+    error: *mut *mut cbk_error,
+) -> *mut cbk_conversation_session_client {
+    // SAFETY: the caller passes NULL or a NUL-terminated string.
+    guard(error, || unsafe { new_handle(options_json) })
+}
+
+/// Derive a client with merged options (`client.extend(options)`).
+///
+/// The merge is the SDK's: a shallow merge of `options_json` over the
+/// client's effective options, except `headers` and `endpoints`, which merge
+/// key by key. A `null` value resets that option to its default; a `null`
+/// inside `headers` or `endpoints` removes that key. NULL `options_json` is
+/// `{}` (a copy).
+///
+/// The new handle is independent (free either, in any order) and shares the
+/// connection pool when the transport options (`connectTimeout`,
+/// `caCertificatePem`, `userAgent`) are equal. Free it with
+/// `cbk_conversation_session_client_free`. NULL on failure, as `_new`.
+#[no_mangle]
+pub unsafe extern "C" fn cbk_conversation_session_client_extend(
+    client: *const cbk_conversation_session_client,
+    options_json: *const c_char,
+    error: *mut *mut cbk_error,
+) -> *mut cbk_conversation_session_client {
+    // SAFETY: the caller passes NULL or live pointers of these types.
+    guard(error, || unsafe { extend_handle(client, options_json) })
+}
+
+/// Mint a conversation session (`client.create(conversationId, request)`).
+///
+/// Sends `POST {base}/api/v1/conversation/{conversation_id}/session/create`
+/// with `request_json` as the body (`{}` when NULL) and blocks until the
+/// answer, retries included. `conversation_id` is percent-encoded as one
+/// path segment; `""`, `"."` and `".."` are refused and nothing is sent.
+///
+/// Returns the response JSON as the server sent it (e.g.
+/// `{"id":...,"token":...,"expiresAt":...}`), freed with
+/// `cbk_string_free`; NULL on failure with `*error` set. May be called from
+/// any thread, including from inside a library callback.
+#[no_mangle]
+pub unsafe extern "C" fn cbk_conversation_session_client_create(
+    client: *const cbk_conversation_session_client,
+    conversation_id: *const c_char,
+    request_json: *const c_char,
+    error: *mut *mut cbk_error,
+) -> *mut c_char {
+    // SAFETY: the caller passes NULL or live pointers of these types.
+    guard(error, || unsafe { create(client, conversation_id, request_json) })
+}
+
+/// A raw SDK request (`client.clientFetch(path, options)`).
+///
+/// `path` is resolved against the base URL (or replaced through
+/// `endpoints`). `options_json` (NULL for `{}`) takes `method`, `headers`,
+/// `query`, `record` (or `data`), `buffer` (base64), `file`
+/// (`{name, type, data}` with base64 `data`), `external`, `endpoint`,
+/// `timeout`, `retries`, `retryDelay`, `retryTimeout`.
+///
+/// Returns the body of a JSON response, or for any other 2xx
+/// `{"headers":{...},"data":"<base64>","encoding":"base64"}`; freed with
+/// `cbk_string_free`. NULL on failure with `*error` set.
+#[no_mangle]
+pub unsafe extern "C" fn cbk_conversation_session_client_fetch(
+    client: *const cbk_conversation_session_client,
+    path: *const c_char,
+    options_json: *const c_char,
+    error: *mut *mut cbk_error,
+) -> *mut c_char {
+    // SAFETY: the caller passes NULL or live pointers of these types.
+    guard(error, || unsafe { fetch(client, path, options_json) })
+}
+
+/// The client's effective options as JSON (the SDK's `url` and `secret`
+/// properties, and the rest): `baseUrl` with `host`/`protocol` applied,
+/// merged `headers` and `endpoints`, defaults filled in. Valid input for
+/// `_new`. This is the one output that contains the secret: handle it as
+/// such. Freed with `cbk_string_free`; NULL on failure.
+#[no_mangle]
+pub unsafe extern "C" fn cbk_conversation_session_client_options(
+    client: *const cbk_conversation_session_client,
+    error: *mut *mut cbk_error,
+) -> *mut c_char {
+    // SAFETY: the caller passes NULL or a live handle.
+    guard(error, || unsafe { options(client) })
+}
+
+/// Free a conversation session client. NULL is accepted and ignored.
+/// Handles derived from it with `_extend` stay valid.
+#[no_mangle]
+pub unsafe extern "C" fn cbk_conversation_session_client_free(
+    client: *mut cbk_conversation_session_client,
+) {
+    // SAFETY: the caller passes NULL or a handle it owns.
+    unsafe { free(client) }
+}
+
+// ---- bot session client ----------------------------------------------
+
+/// Create a bot session client (`new BotSessionClient(options)`); the same
+/// rules as `cbk_conversation_session_client_new`. Free the handle with
+/// `cbk_bot_session_client_free`.
+#[no_mangle]
+pub unsafe extern "C" fn cbk_bot_session_client_new(
+    options_json: *const c_char,
+    error: *mut *mut cbk_error,
+) -> *mut cbk_bot_session_client {
+    // SAFETY: the caller passes NULL or a NUL-terminated string.
+    guard(error, || unsafe { new_handle(options_json) })
+}
+
+/// Derive a bot session client with merged options; the same rules as
+/// `cbk_conversation_session_client_extend`.
+#[no_mangle]
+pub unsafe extern "C" fn cbk_bot_session_client_extend(
+    client: *const cbk_bot_session_client,
+    options_json: *const c_char,
+    error: *mut *mut cbk_error,
+) -> *mut cbk_bot_session_client {
+    // SAFETY: the caller passes NULL or live pointers of these types.
+    guard(error, || unsafe { extend_handle(client, options_json) })
+}
+
+/// Mint a bot session (`client.create(botId, request)`).
+///
+/// Sends `POST {base}/api/v1/bot/{bot_id}/session/create`; otherwise the
+/// same rules as `cbk_conversation_session_client_create`. The response
+/// JSON also carries the new `conversationId`.
+#[no_mangle]
+pub unsafe extern "C" fn cbk_bot_session_client_create(
+    client: *const cbk_bot_session_client,
+    bot_id: *const c_char,
+    request_json: *const c_char,
+    error: *mut *mut cbk_error,
+) -> *mut c_char {
+    // SAFETY: the caller passes NULL or live pointers of these types.
+    guard(error, || unsafe { create(client, bot_id, request_json) })
+}
+
+/// A raw SDK request; the same rules as `cbk_conversation_session_client_fetch`.
+#[no_mangle]
+pub unsafe extern "C" fn cbk_bot_session_client_fetch(
+    client: *const cbk_bot_session_client,
+    path: *const c_char,
+    options_json: *const c_char,
+    error: *mut *mut cbk_error,
+) -> *mut c_char {
+    // SAFETY: the caller passes NULL or live pointers of these types.
+    guard(error, || unsafe { fetch(client, path, options_json) })
+}
+
+/// The client's effective options as JSON; the same rules as
+/// `cbk_conversation_session_client_options`.
+#[no_mangle]
+pub unsafe extern "C" fn cbk_bot_session_client_options(
+    client: *const cbk_bot_session_client,
+    error: *mut *mut cbk_error,
+) -> *mut c_char {
+    // SAFETY: the caller passes NULL or a live handle.
+    guard(error, || unsafe { options(client) })
+}
+
+/// Free a bot session client. NULL is accepted and ignored.
+#[no_mangle]
+pub unsafe extern "C" fn cbk_bot_session_client_free(client: *mut cbk_bot_session_client) {
+    // SAFETY: the caller passes NULL or a handle it owns.
+    unsafe { free(client) }
+}
+
+// ---- the generic helpers -----------------------------------------------
+
+/// # Safety
+/// `options_json` is NULL or a NUL-terminated string.
+unsafe fn new_handle<H: Handle>(options_json: *const c_char) -> Result<*mut H> {
+    // SAFETY: forwarded from the caller.
+    let json = unsafe { arg_opt_str(options_json, "options_json") }?;
+    let client = Client::new(&OptionsPatch::parse(json)?)?;
+    Ok(Box::into_raw(Box::new(H::wrap(client))))
+}
+
+/// # Safety
+/// `client` is NULL or a live handle; `options_json` NULL or a C string.
+unsafe fn extend_handle<H: Handle>(client: *const H, options_json: *const c_char) -> Result<*mut H> {
+    // SAFETY: forwarded from the caller.
+    let (handle, json) = unsafe {
+        (
+            arg_ref(client, "client")?,
+            arg_opt_str(options_json, "options_json")?,
+        )
+    };
+    let derived = handle.client().extend(&OptionsPatch::parse(json)?)?;
+    Ok(Box::into_raw(Box::new(H::wrap(derived))))
+}
+
+/// # Safety
+/// `client` is NULL or a live handle; the strings NULL or C strings.
+unsafe fn create<H: Handle>(
+    client: *const H,
+    id: *const c_char,
+    request_json: *const c_char,
+) -> Result<*mut c_char> {
+    // SAFETY: forwarded from the caller.
+    let (handle, id, request_json) = unsafe {
+        (
+            arg_ref(client, "client")?,
+            arg_str(id, H::KIND.id_name())?,
+            arg_opt_str(request_json, "request_json")?,
+        )
+    };
+    let client = handle.client();
+    let request = client.session_request(H::KIND, id, request_json)?;
+    into_raw_string(block_on(client.create_session(request))??)
+}
+
+/// # Safety
+/// `client` is NULL or a live handle; the strings NULL or C strings.
+unsafe fn fetch<H: Handle>(
+    client: *const H,
+    path: *const c_char,
+    options_json: *const c_char,
+) -> Result<*mut c_char> {
+    // SAFETY: forwarded from the caller.
+    let (handle, path, options_json) = unsafe {
+        (
+            arg_ref(client, "client")?,
+            arg_str(path, "path")?,
+            arg_opt_str(options_json, "options_json")?,
+        )
+    };
+    let client = handle.client();
+    let (request, policy) = client.fetch_request(path, options_json)?;
+    into_raw_string(block_on(client.fetch(request, policy))??)
+}
+
+/// # Safety
+/// `client` is NULL or a live handle.
+unsafe fn options<H: Handle>(client: *const H) -> Result<*mut c_char> {
+    // SAFETY: forwarded from the caller.
+    let handle = unsafe { arg_ref(client, "client") }?;
+    into_raw_string(handle.client().options().to_json().to_string())
+}
+
+/// # Safety
+/// `client` is NULL or a handle the caller owns and gives up.
+unsafe fn free<H: Handle>(client: *mut H) {
+    if client.is_null() {
+        return;
+    }
+    guard_or((), || {
+        // SAFETY: made by Box::into_raw in new_handle/extend_handle; the
+        // caller gives up ownership here.
+        drop(unsafe { Box::from_raw(client) })
+    })
+}
+
+// The handles are shared across threads by C callers.
+const _: () = {
+    const fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<cbk_conversation_session_client>();
+    assert_send_sync::<cbk_bot_session_client>();
+    assert_send_sync::<cbk_error>();
+};
