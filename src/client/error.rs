@@ -166,7 +166,13 @@ fn standard_error(http_status: u16) -> (String, String) {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} ({}): {}", self.code, self.status.name(), self.message)?;
+        write!(
+            f,
+            "{} ({}): {}",
+            self.code,
+            self.status.name(),
+            self.message
+        )?;
         if self.http_status != 0 {
             write!(f, " [HTTP {}]", self.http_status)?;
         }
@@ -204,9 +210,15 @@ mod tests {
         assert_eq!(e.code, "ERROR_418");
         assert_eq!(e.message, "HTTP Error: I'm a teapot");
         let e = Error::from_response(500, Some("Oops"), br#"[1,2]"#);
-        assert_eq!((e.code.as_str(), e.message.as_str()), ("ERROR_500", "HTTP Error: Oops"));
+        assert_eq!(
+            (e.code.as_str(), e.message.as_str()),
+            ("ERROR_500", "HTTP Error: Oops")
+        );
         let e = Error::from_response(400, None, br#"{"code":"","message":7}"#);
-        assert_eq!((e.code.as_str(), e.message.as_str()), ("ERROR_400", "HTTP Error: Bad Request"));
+        assert_eq!(
+            (e.code.as_str(), e.message.as_str()),
+            ("ERROR_400", "HTTP Error: Bad Request")
+        );
     }
 
     #[test]
@@ -214,6 +226,9 @@ mod tests {
         let e = Error::from_response(413, None, b"<html>too big</html>");
         assert_eq!(e.code, "CONTENT_TOO_LARGE");
         let e = Error::from_response(502, None, b"null");
-        assert_eq!((e.code.as_str(), e.message.as_str()), ("GENERIC_ERROR", "There was a generic error"));
+        assert_eq!(
+            (e.code.as_str(), e.message.as_str()),
+            ("GENERIC_ERROR", "There was a generic error")
+        );
     }
 }

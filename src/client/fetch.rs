@@ -25,7 +25,12 @@ pub struct FetchOptions {
     pub retry_timeout: Option<bool>,
 }
 
-fn want<'a>(key: &str, v: &'a Value, what: &str, ok: impl Fn(&'a Value) -> bool) -> Result<&'a Value> {
+fn want<'a>(
+    key: &str,
+    v: &'a Value,
+    what: &str,
+    ok: impl Fn(&'a Value) -> bool,
+) -> Result<&'a Value> {
     if ok(v) {
         Ok(v)
     } else {
@@ -157,7 +162,9 @@ fn file_body(v: &Value) -> Result<Body> {
         .clone();
     for key in obj.keys() {
         if !matches!(key.as_str(), "name" | "type" | "data") {
-            return Err(Error::invalid_json(format!("unknown fetch option `file.{key}`")));
+            return Err(Error::invalid_json(format!(
+                "unknown fetch option `file.{key}`"
+            )));
         }
     }
     let field = |k: &str| obj.get(k).cloned().unwrap_or(Value::Null);

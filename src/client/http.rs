@@ -117,7 +117,12 @@ fn retry_after(resp: &Response) -> Option<Duration> {
     if !matches!(resp.status.as_u16(), 429 | 503) {
         return None;
     }
-    let value = resp.headers.get(http::header::RETRY_AFTER)?.to_str().ok()?.trim();
+    let value = resp
+        .headers
+        .get(http::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim();
     let wait = match value.parse::<u64>() {
         Ok(secs) => Duration::from_secs(secs),
         Err(_) => httpdate::parse_http_date(value)

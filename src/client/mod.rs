@@ -142,10 +142,19 @@ impl Client {
     }
 
     /// Check the arguments of a fetch call and build its request and policy.
-    pub fn fetch_request(&self, path: &str, options_json: Option<&str>) -> Result<(Request, Policy)> {
+    pub fn fetch_request(
+        &self,
+        path: &str,
+        options_json: Option<&str>,
+    ) -> Result<(Request, Policy)> {
         let fo = FetchOptions::parse(options_json)?;
         let opts = &self.inner.options;
-        let mut url = url::resolve(&opts.base_url, &opts.endpoints, path, fo.endpoint.as_deref())?;
+        let mut url = url::resolve(
+            &opts.base_url,
+            &opts.endpoints,
+            path,
+            fo.endpoint.as_deref(),
+        )?;
         if let Some(query) = &fo.query {
             url::append_query(&mut url, query);
         }

@@ -41,7 +41,9 @@ pub struct StrMap(Vec<(String, String)>);
 /// Shows keys only: header values may carry credentials.
 impl fmt::Debug for StrMap {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_list().entries(self.0.iter().map(|(k, _)| k)).finish()
+        f.debug_list()
+            .entries(self.0.iter().map(|(k, _)| k))
+            .finish()
     }
 }
 
@@ -468,7 +470,9 @@ impl Options {
                 n
             }
         };
-        let ca_certificate_pem = p.ca_certificate_pem.over(&self.transport.ca_certificate_pem);
+        let ca_certificate_pem = p
+            .ca_certificate_pem
+            .over(&self.transport.ca_certificate_pem);
         if let Some(pem) = &ca_certificate_pem {
             check_pem(pem)?;
         }
@@ -532,7 +536,11 @@ impl Options {
         if let Some(t) = self.transport.connect_timeout {
             m.insert("connectTimeout".into(), ms_json(t));
         }
-        put_str_into(&mut m, "caCertificatePem", &self.transport.ca_certificate_pem);
+        put_str_into(
+            &mut m,
+            "caCertificatePem",
+            &self.transport.ca_certificate_pem,
+        );
         put_str_into(&mut m, "userAgent", &self.transport.user_agent);
         Value::Object(m)
     }
@@ -558,7 +566,8 @@ fn ms_json(d: Duration) -> Value {
 /// Unlike the browser setter, which ignores a value it cannot parse, a bad
 /// value is an error.
 fn set_host(url: &mut Url, host: &str) -> Result<()> {
-    let bad = || Error::invalid_argument("option `host` must be a host name with an optional :port");
+    let bad =
+        || Error::invalid_argument("option `host` must be a host name with an optional :port");
     let probe = Url::parse(&format!("http://{host}/")).map_err(|_| bad())?;
     if probe.path() != "/"
         || probe.query().is_some()
@@ -653,8 +662,10 @@ mod tests {
 
     #[test]
     fn host_and_protocol_rewrite_the_base() {
-        let o = opts(r#"{"baseUrl":"https://example.com:8443/x","host":"127.0.0.1:9","protocol":"http:"}"#)
-            .unwrap();
+        let o = opts(
+            r#"{"baseUrl":"https://example.com:8443/x","host":"127.0.0.1:9","protocol":"http:"}"#,
+        )
+        .unwrap();
         assert_eq!(o.base_url.as_str(), "http://127.0.0.1:9/x");
         let o = opts(r#"{"baseUrl":"http://a:81/","host":"b"}"#).unwrap();
         assert_eq!(o.base_url.as_str(), "http://b:81/");
@@ -678,17 +689,23 @@ mod tests {
         assert!(!e.message.contains("sk_live_XYZ"));
         let e = opts(r#"{"secret":["sk_live_XYZ"]}"#).unwrap_err();
         assert!(!e.message.contains("sk_live_XYZ"));
-        let o = opts(r#"{"secret":"sk_live_XYZ","headers":{"authorization":"Bearer sk_live_XYZ"}}"#)
-            .unwrap();
+        let o =
+            opts(r#"{"secret":"sk_live_XYZ","headers":{"authorization":"Bearer sk_live_XYZ"}}"#)
+                .unwrap();
         assert!(!format!("{o:?}").contains("sk_live_XYZ"));
     }
 
     #[test]
     fn extend_merges_like_the_sdk() {
-        let parent = opts(r#"{"secret":"a","headers":{"x":"1","y":"2"},"endpoints":{"/p":"/q"},"retries":1}"#)
-            .unwrap();
+        let parent = opts(
+            r#"{"secret":"a","headers":{"x":"1","y":"2"},"endpoints":{"/p":"/q"},"retries":1}"#,
+        )
+        .unwrap();
         let child = parent
-            .apply(&OptionsPatch::parse(Some(r#"{"headers":{"y":"3","z":"4"},"retries":null}"#)).unwrap())
+            .apply(
+                &OptionsPatch::parse(Some(r#"{"headers":{"y":"3","z":"4"},"retries":null}"#))
+                    .unwrap(),
+            )
             .unwrap();
         let h: Vec<_> = child.headers.iter().collect();
         assert_eq!(h, vec![("x", "1"), ("y", "3"), ("z", "4")]);

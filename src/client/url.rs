@@ -50,10 +50,7 @@ pub fn encode_id(id: &str, what: &str) -> Result<String> {
 /// baseUrl)`, then the `/api` strip for `api.chatbotkit.com`.
 pub fn resolve(base: &Url, endpoints: &StrMap, path: &str, endpoint: Option<&str>) -> Result<Url> {
     let key = endpoint.filter(|e| !e.is_empty()).unwrap_or(path);
-    let target = endpoints
-        .get(key)
-        .filter(|t| !t.is_empty())
-        .unwrap_or(path);
+    let target = endpoints.get(key).filter(|t| !t.is_empty()).unwrap_or(path);
     let mut url = base
         .join(target)
         .map_err(|_| Error::invalid_argument("`path` is not a valid path or URL"))?;
@@ -85,7 +82,10 @@ pub fn append_query(url: &mut Url, query: &Map<String, Value>) {
                 .enumerate()
                 .filter_map(|(i, v)| scalar(v).map(|v| (format!("{key}.{i}"), v)))
                 .collect(),
-            other => scalar(other).map(|v| (key.clone(), v)).into_iter().collect(),
+            other => scalar(other)
+                .map(|v| (key.clone(), v))
+                .into_iter()
+                .collect(),
         })
         .collect();
     if pairs.is_empty() {
@@ -132,7 +132,10 @@ mod tests {
         let u = resolve(&base, &StrMap::default(), "/api/v1/x", None).unwrap();
         assert_eq!(u.as_str(), "http://127.0.0.1:9/api/v1/x");
         let mut eps = StrMap::default();
-        eps.set("/api/v1/x".into(), "https://api.chatbotkit.com/api/v2/y".into());
+        eps.set(
+            "/api/v1/x".into(),
+            "https://api.chatbotkit.com/api/v2/y".into(),
+        );
         let u = resolve(&base, &eps, "/api/v1/x", None).unwrap();
         assert_eq!(u.as_str(), "https://api.chatbotkit.com/v2/y");
     }

@@ -85,7 +85,7 @@ pub(crate) unsafe fn store_error(out: *mut *mut cbk_error, e: Error) {
 
 /// The error's status. `CBK_ERROR_INVALID_ARGUMENT` for a NULL `error`.
 #[no_mangle]
-pub extern "C" fn cbk_error_status(error: *const cbk_error) -> cbk_status {
+pub unsafe extern "C" fn cbk_error_status(error: *const cbk_error) -> cbk_status {
     guard_or(cbk_status::CBK_ERROR_INTERNAL, || {
         // SAFETY: NULL or a live error from this library (caller's contract).
         match unsafe { error.as_ref() } {
@@ -101,7 +101,7 @@ pub extern "C" fn cbk_error_status(error: *const cbk_error) -> cbk_status {
 /// `INTERNAL_ERROR`). Borrowed from `error`: valid until it is freed.
 /// `""` for a NULL `error`.
 #[no_mangle]
-pub extern "C" fn cbk_error_code(error: *const cbk_error) -> *const c_char {
+pub unsafe extern "C" fn cbk_error_code(error: *const cbk_error) -> *const c_char {
     guard_or(EMPTY, || {
         // SAFETY: NULL or a live error from this library (caller's contract).
         unsafe { error.as_ref() }.map_or(EMPTY, |e| e.code.as_ptr())
@@ -111,7 +111,7 @@ pub extern "C" fn cbk_error_code(error: *const cbk_error) -> *const c_char {
 /// The error's message, for people. Never contains the secret. Borrowed
 /// from `error`: valid until it is freed. `""` for a NULL `error`.
 #[no_mangle]
-pub extern "C" fn cbk_error_message(error: *const cbk_error) -> *const c_char {
+pub unsafe extern "C" fn cbk_error_message(error: *const cbk_error) -> *const c_char {
     guard_or(EMPTY, || {
         // SAFETY: NULL or a live error from this library (caller's contract).
         unsafe { error.as_ref() }.map_or(EMPTY, |e| e.message.as_ptr())
@@ -121,7 +121,7 @@ pub extern "C" fn cbk_error_message(error: *const cbk_error) -> *const c_char {
 /// The HTTP status of the response the error was made from; 0 when there
 /// was no HTTP response (or `error` is NULL).
 #[no_mangle]
-pub extern "C" fn cbk_error_http_status(error: *const cbk_error) -> c_int {
+pub unsafe extern "C" fn cbk_error_http_status(error: *const cbk_error) -> c_int {
     guard_or(0, || {
         // SAFETY: NULL or a live error from this library (caller's contract).
         unsafe { error.as_ref() }.map_or(0, |e| c_int::from(e.error.http_status))
@@ -132,7 +132,7 @@ pub extern "C" fn cbk_error_http_status(error: *const cbk_error) -> c_int {
 /// `{"status":"API","code":"NOT_FOUND","message":"...","httpStatus":404}`.
 /// Free the result with `cbk_string_free`. NULL for a NULL `error`.
 #[no_mangle]
-pub extern "C" fn cbk_error_to_json(error: *const cbk_error) -> *mut c_char {
+pub unsafe extern "C" fn cbk_error_to_json(error: *const cbk_error) -> *mut c_char {
     guard_or(std::ptr::null_mut(), || {
         // SAFETY: NULL or a live error from this library (caller's contract).
         let Some(e) = (unsafe { error.as_ref() }) else {

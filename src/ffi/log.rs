@@ -24,8 +24,9 @@ pub enum cbk_log_level {
 /// Receives one log line. `message` is borrowed for the call only. Called
 /// on whichever thread made the attempt, possibly several at once.
 #[allow(non_camel_case_types)]
-pub type cbk_log_callback =
-    Option<unsafe extern "C" fn(user_data: *mut c_void, level: cbk_log_level, message: *const c_char)>;
+pub type cbk_log_callback = Option<
+    unsafe extern "C" fn(user_data: *mut c_void, level: cbk_log_level, message: *const c_char),
+>;
 
 /// The user data pointer, passed back untouched. The host promises it may
 /// be used from any thread.

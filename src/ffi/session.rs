@@ -121,7 +121,9 @@ pub unsafe extern "C" fn cbk_conversation_session_client_create(
     error: *mut *mut cbk_error,
 ) -> *mut c_char {
     // SAFETY: the caller passes NULL or live pointers of these types.
-    guard(error, || unsafe { create(client, conversation_id, request_json) })
+    guard(error, || unsafe {
+        create(client, conversation_id, request_json)
+    })
 }
 
 /// A raw SDK request (`client.clientFetch(path, options)`).
@@ -255,7 +257,10 @@ unsafe fn new_handle<H: Handle>(options_json: *const c_char) -> Result<*mut H> {
 
 /// # Safety
 /// `client` is NULL or a live handle; `options_json` NULL or a C string.
-unsafe fn extend_handle<H: Handle>(client: *const H, options_json: *const c_char) -> Result<*mut H> {
+unsafe fn extend_handle<H: Handle>(
+    client: *const H,
+    options_json: *const c_char,
+) -> Result<*mut H> {
     // SAFETY: forwarded from the caller.
     let (handle, json) = unsafe {
         (
