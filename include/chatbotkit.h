@@ -152,12 +152,29 @@ typedef struct cbk_conversation_session_client cbk_conversation_session_client;
 typedef struct cbk_error cbk_error;
 
 /**
+ * An async call in flight or done. Owned by the caller and released with
+ * `cbk_task_free` (which does not cancel). Safe to use from many threads.
+ */
+typedef struct cbk_task cbk_task;
+
+/**
  * Receives one log line. `message` is borrowed for the call only. Called
  * on whichever thread made the attempt, possibly several at once.
  */
 typedef void (*cbk_log_callback)(void *user_data,
                                  cbk_log_level level,
                                  const char *message);
+
+/**
+ * Receives the outcome of an async call, exactly once, on a library thread:
+ * `response_json` on success (and `error` NULL), or `error` on failure
+ * (and `response_json` NULL); a cancelled task gets `CBK_ERROR_CANCELLED`.
+ * Both are borrowed for the call only: copy what you keep. The callback may
+ * make blocking library calls, but must not `cbk_task_wait` on its own task.
+ */
+typedef void (*cbk_callback)(void *user_data,
+                             const char *response_json,
+                             const cbk_error *error);
 
 /**
  * The SDK's pre-2024 name for the bot session client.
@@ -272,6 +289,23 @@ char *cbk_conversation_session_client_create(const cbk_conversation_session_clie
                                              cbk_error **error);
 
 /**
+ * Mint a conversation session without blocking.
+ *
+ * Checks the arguments now (bad input returns NULL with `*error` set, and
+ * the callback never runs), then sends the request on the library's
+ * runtime and returns at once. `callback` (may be NULL) runs exactly once
+ * on a library thread with the outcome, `user_data` passed back. Use
+ * `cbk_task_wait` to block for the result, `cbk_task_cancel` to cancel, and
+ * `cbk_task_free` to release the handle (the client may be freed first).
+ */
+cbk_task *cbk_conversation_session_client_create_async(const cbk_conversation_session_client *client,
+                                                       const char *conversation_id,
+                                                       const char *request_json,
+                                                       cbk_callback callback,
+                                                       void *user_data,
+                                                       cbk_error **error);
+
+/**
  * A raw SDK request (`client.clientFetch(path, options)`).
  *
  * `path` is resolved against the base URL (or replaced through
@@ -334,6 +368,17 @@ char *cbk_bot_session_client_create(const cbk_bot_session_client *client,
                                     cbk_error **error);
 
 /**
+ * Mint a bot session without blocking; the same rules as
+ * `cbk_conversation_session_client_create_async`.
+ */
+cbk_task *cbk_bot_session_client_create_async(const cbk_bot_session_client *client,
+                                              const char *bot_id,
+                                              const char *request_json,
+                                              cbk_callback callback,
+                                              void *user_data,
+                                              cbk_error **error);
+
+/**
  * A raw SDK request; the same rules as `cbk_conversation_session_client_fetch`.
  */
 char *cbk_bot_session_client_fetch(const cbk_bot_session_client *client,
@@ -367,6 +412,31 @@ void cbk_string_free(char *s);
  * `CHATBOTKIT_VERSION`. A static string; do not free it.
  */
 const char *cbk_version(void);
+
+/**
+ * Cancel a task. If its callback has not run yet, it runs with
+ * `CBK_ERROR_CANCELLED` (code `CANCELLED`) as soon as possible: before the
+ * request is sent, while waiting for the server, or during a retry delay.
+ * If it already ran, nothing happens. NULL is ignored.
+ */
+void cbk_task_cancel(cbk_task *task);
+
+/**
+ * Block until the task is done (its callback, if any, has returned) and
+ * return a copy of what the callback got: the response JSON (free it with
+ * `cbk_string_free`), or NULL with a copy of the error stored in `*error`.
+ * May be called any number of times, from many threads at once, with or
+ * without a callback. Never call it from a task's own callback.
+ */
+char *cbk_task_wait(cbk_task *task,
+                    cbk_error **error);
+
+/**
+ * Release a task handle. Does not cancel: the call goes on, its callback
+ * still runs, and its resources are released when it finishes. NULL is
+ * ignored.
+ */
+void cbk_task_free(cbk_task *task);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -91,13 +91,25 @@ where
     match tokio::runtime::Handle::try_current() {
         Err(_) => Ok(state.runtime.block_on(fut)),
         Ok(handle) if handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
-            Ok(tokio::task::block_in_place(|| state.runtime.block_on(fut)))
+            Ok(blocking(|| state.runtime.block_on(fut)))
         }
         Ok(_) => std::thread::scope(|s| {
             s.spawn(|| state.runtime.block_on(fut))
                 .join()
                 .map_err(|_| Error::internal("the request thread panicked"))
         }),
+    }
+}
+
+/// Run a blocking closure (a condition-variable wait) from any thread. On a
+/// worker of a multi-thread runtime, the worker's other tasks are handed to
+/// another thread first, so a wait inside a callback cannot starve them.
+pub fn blocking<R>(f: impl FnOnce() -> R) -> R {
+    match tokio::runtime::Handle::try_current() {
+        Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(f)
+        }
+        _ => f(),
     }
 }
 

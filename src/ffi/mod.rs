@@ -13,8 +13,10 @@ pub mod log;
 pub mod panic;
 pub mod session;
 pub mod strings;
+pub mod task;
 
 pub use self::error::*;
 pub use self::log::*;
 pub use self::session::*;
 pub use self::strings::*;
+pub use self::task::*;

@@ -2,11 +2,12 @@
 //! call into the generic helpers at the bottom, which hold the argument
 //! checks and the ownership rules once for both handle types.
 
-use std::os::raw::c_char;
+use std::os::raw::{c_char, c_void};
 
 use super::error::cbk_error;
 use super::panic::{guard, guard_or};
 use super::strings::{arg_opt_str, arg_ref, arg_str, into_raw_string};
+use super::task::{cbk_callback, cbk_task};
 use crate::client::{block_on, Client, OptionsPatch, Result, SessionKind};
 
 /// A conversation session client (the SDK's `ConversationSessionClient`).
@@ -126,6 +127,29 @@ pub unsafe extern "C" fn cbk_conversation_session_client_create(
     })
 }
 
+/// Mint a conversation session without blocking.
+///
+/// Checks the arguments now (bad input returns NULL with `*error` set, and
+/// the callback never runs), then sends the request on the library's
+/// runtime and returns at once. `callback` (may be NULL) runs exactly once
+/// on a library thread with the outcome, `user_data` passed back. Use
+/// `cbk_task_wait` to block for the result, `cbk_task_cancel` to cancel, and
+/// `cbk_task_free` to release the handle (the client may be freed first).
+#[no_mangle]
+pub unsafe extern "C" fn cbk_conversation_session_client_create_async(
+    client: *const cbk_conversation_session_client,
+    conversation_id: *const c_char,
+    request_json: *const c_char,
+    callback: cbk_callback,
+    user_data: *mut c_void,
+    error: *mut *mut cbk_error,
+) -> *mut cbk_task {
+    // SAFETY: the caller passes NULL or live pointers of these types.
+    guard(error, || unsafe {
+        create_async(client, conversation_id, request_json, callback, user_data)
+    })
+}
+
 /// A raw SDK request (`client.clientFetch(path, options)`).
 ///
 /// `path` is resolved against the base URL (or replaced through
@@ -214,6 +238,23 @@ pub unsafe extern "C" fn cbk_bot_session_client_create(
     guard(error, || unsafe { create(client, bot_id, request_json) })
 }
 
+/// Mint a bot session without blocking; the same rules as
+/// `cbk_conversation_session_client_create_async`.
+#[no_mangle]
+pub unsafe extern "C" fn cbk_bot_session_client_create_async(
+    client: *const cbk_bot_session_client,
+    bot_id: *const c_char,
+    request_json: *const c_char,
+    callback: cbk_callback,
+    user_data: *mut c_void,
+    error: *mut *mut cbk_error,
+) -> *mut cbk_task {
+    // SAFETY: the caller passes NULL or live pointers of these types.
+    guard(error, || unsafe {
+        create_async(client, bot_id, request_json, callback, user_data)
+    })
+}
+
 /// A raw SDK request; the same rules as `cbk_conversation_session_client_fetch`.
 #[no_mangle]
 pub unsafe extern "C" fn cbk_bot_session_client_fetch(
@@ -290,6 +331,32 @@ unsafe fn create<H: Handle>(
     let client = handle.client();
     let request = client.session_request(H::KIND, id, request_json)?;
     into_raw_string(block_on(client.create_session(request))??)
+}
+
+/// # Safety
+/// `client` is NULL or a live handle; the strings NULL or C strings.
+unsafe fn create_async<H: Handle>(
+    client: *const H,
+    id: *const c_char,
+    request_json: *const c_char,
+    callback: cbk_callback,
+    user_data: *mut c_void,
+) -> Result<*mut cbk_task> {
+    // SAFETY: forwarded from the caller.
+    let (handle, id, request_json) = unsafe {
+        (
+            arg_ref(client, "client")?,
+            arg_str(id, H::KIND.id_name())?,
+            arg_opt_str(request_json, "request_json")?,
+        )
+    };
+    let client = handle.client().clone();
+    let request = client.session_request(H::KIND, id, request_json)?;
+    super::task::spawn(
+        async move { client.create_session(request).await },
+        callback,
+        user_data,
+    )
 }
 
 /// # Safety

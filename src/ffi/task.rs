@@ -1,0 +1,167 @@
+//! `cbk_task`: a session call running on the shared runtime, with a
+//! callback that runs exactly once, cancellation, and a blocking wait.
+
+use std::os::raw::{c_char, c_void};
+use std::sync::{Arc, Condvar, Mutex};
+
+use super::error::cbk_error;
+use super::panic::{guard, guard_or};
+use super::strings::{arg_ref, into_raw_string, to_c_string};
+use crate::client::{Error, Result};
+use crate::runtime;
+
+/// Receives the outcome of an async call, exactly once, on a library thread:
+/// `response_json` on success (and `error` NULL), or `error` on failure
+/// (and `response_json` NULL); a cancelled task gets `CBK_ERROR_CANCELLED`.
+/// Both are borrowed for the call only: copy what you keep. The callback may
+/// make blocking library calls, but must not `cbk_task_wait` on its own task.
+pub type cbk_callback = Option<
+    unsafe extern "C" fn(
+        user_data: *mut c_void,
+        response_json: *const c_char,
+        error: *const cbk_error,
+    ),
+>;
+
+/// An async call in flight or done. Owned by the caller and released with
+/// `cbk_task_free` (which does not cancel). Safe to use from many threads.
+pub struct cbk_task {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    outcome: Mutex<Option<Result<String>>>,
+    done: Condvar,
+    cancel: tokio::sync::Notify,
+}
+
+/// The host's callback and its user data, moved to a runtime thread.
+struct Callback {
+    function: cbk_callback,
+    user_data: *mut c_void,
+}
+// SAFETY: the host hands the pointer to a callback that API.md documents as
+// running on a library thread; passing it there is the contract.
+unsafe impl Send for Callback {}
+
+impl Callback {
+    fn call(&self, outcome: &Result<String>) {
+        let Some(function) = self.function else {
+            return;
+        };
+        match outcome {
+            Ok(json) => {
+                let text = to_c_string(json.clone());
+                // SAFETY: the host's callback with its own user data and a
+                // string valid for the call.
+                unsafe { function(self.user_data, text.as_ptr(), std::ptr::null()) }
+            }
+            Err(e) => {
+                let error = cbk_error::new(e.clone());
+                // SAFETY: as above, with an error valid for the call.
+                unsafe { function(self.user_data, std::ptr::null(), &error) }
+            }
+        }
+    }
+}
+
+/// Start `work` on the runtime and return its task handle. The callback
+/// runs when `work` finishes or the task is cancelled, whichever is first;
+/// waiters are woken after it returns.
+pub(crate) fn spawn<F>(
+    work: F,
+    callback: cbk_callback,
+    user_data: *mut c_void,
+) -> Result<*mut cbk_task>
+where
+    F: std::future::Future<Output = Result<String>> + Send + 'static,
+{
+    let shared = Arc::new(Shared {
+        outcome: Mutex::new(None),
+        done: Condvar::new(),
+        cancel: tokio::sync::Notify::new(),
+    });
+    let task_shared = shared.clone();
+    let callback = Callback {
+        function: callback,
+        user_data,
+    };
+    runtime::spawn(async move {
+        let outcome = tokio::select! {
+            biased;
+            _ = task_shared.cancel.notified() => Err(Error::cancelled()),
+            outcome = work => outcome,
+        };
+        // A panicking callback cannot happen (C cannot unwind into Rust);
+        // the guard keeps a Rust-side panic from killing the worker.
+        guard_or((), || callback.call(&outcome));
+        let mut slot = task_shared
+            .outcome
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        *slot = Some(outcome);
+        task_shared.done.notify_all();
+    })?;
+    Ok(Box::into_raw(Box::new(cbk_task { shared })))
+}
+
+/// Cancel a task. If its callback has not run yet, it runs with
+/// `CBK_ERROR_CANCELLED` (code `CANCELLED`) as soon as possible: before the
+/// request is sent, while waiting for the server, or during a retry delay.
+/// If it already ran, nothing happens. NULL is ignored.
+#[no_mangle]
+pub unsafe extern "C" fn cbk_task_cancel(task: *mut cbk_task) {
+    guard_or((), || {
+        // SAFETY: NULL or a live task (caller's contract).
+        if let Some(task) = unsafe { task.as_ref() } {
+            task.shared.cancel.notify_one();
+        }
+    })
+}
+
+/// Block until the task is done (its callback, if any, has returned) and
+/// return a copy of what the callback got: the response JSON (free it with
+/// `cbk_string_free`), or NULL with a copy of the error stored in `*error`.
+/// May be called any number of times, from many threads at once, with or
+/// without a callback. Never call it from a task's own callback.
+#[no_mangle]
+pub unsafe extern "C" fn cbk_task_wait(
+    task: *mut cbk_task,
+    error: *mut *mut cbk_error,
+) -> *mut c_char {
+    guard(error, || {
+        // SAFETY: NULL or a live task (caller's contract).
+        let task = unsafe { arg_ref(task as *const cbk_task, "task") }?;
+        let outcome = runtime::blocking(|| {
+            let mut slot = task
+                .shared
+                .outcome
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            while slot.is_none() {
+                slot = task
+                    .shared
+                    .done
+                    .wait(slot)
+                    .unwrap_or_else(|p| p.into_inner());
+            }
+            slot.clone()
+                .unwrap_or_else(|| Err(Error::internal("task finished without an outcome")))
+        });
+        into_raw_string(outcome?)
+    })
+}
+
+/// Release a task handle. Does not cancel: the call goes on, its callback
+/// still runs, and its resources are released when it finishes. NULL is
+/// ignored.
+#[no_mangle]
+pub unsafe extern "C" fn cbk_task_free(task: *mut cbk_task) {
+    if task.is_null() {
+        return;
+    }
+    guard_or((), || {
+        // SAFETY: made by Box::into_raw in `spawn`; the caller gives it up.
+        drop(unsafe { Box::from_raw(task) })
+    })
+}
