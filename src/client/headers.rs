@@ -1,12 +1,15 @@
 //! Request headers in the SDK's order of precedence.
 //!
-//! Later wins, names compared case-insensitively: the options' `headers`;
+//! Later wins, names compared case-insensitively: `cache-control: max-age=0`
+//! (what fetch adds for the SDK's `cache: 'no-cache'`); the options' `headers`;
 //! then `authorization`, `x-runas-user-id`, `x-runas-child-user-email` (left
 //! out for `external` requests); then `x-timezone`; then the call's
 //! `content-type`; then the call's own headers. The first two layers depend
 //! only on the options, so they are built once per client.
 
-use http::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION, CONTENT_TYPE};
+use http::header::{
+    HeaderMap, HeaderName, HeaderValue, AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE,
+};
 
 use super::error::{Error, Result};
 use super::options::{Options, StrMap};
@@ -15,6 +18,7 @@ const RUN_AS_USER_ID: HeaderName = HeaderName::from_static("x-runas-user-id");
 const RUN_AS_CHILD_USER_EMAIL: HeaderName = HeaderName::from_static("x-runas-child-user-email");
 const TIMEZONE: HeaderName = HeaderName::from_static("x-timezone");
 
+const NO_CACHE: HeaderValue = HeaderValue::from_static("max-age=0");
 pub const APPLICATION_JSON: HeaderValue = HeaderValue::from_static("application/json");
 pub const OCTET_STREAM: HeaderValue = HeaderValue::from_static("application/octet-stream");
 
@@ -56,6 +60,9 @@ fn value(option: &str, v: &str) -> Result<HeaderValue> {
 impl ClientHeaders {
     pub fn new(options: &Options) -> Result<ClientHeaders> {
         let mut internal = HeaderMap::new();
+        // The SDK calls fetch with `cache: 'no-cache'`, which sends this
+        // header unless the request already has one.
+        internal.insert(CACHE_CONTROL, NO_CACHE);
         overlay(&mut internal, &options.headers, "headers")?;
         let mut external = internal.clone();
 

@@ -1,0 +1,177 @@
+#!/usr/bin/env python3
+"""Request recorder for the parity test (Python 3 standard library only).
+
+Listens on 127.0.0.1 (a free port unless one is given), answers every request
+that is not a control request with
+
+    200 application/json {"id":"x","token":"t","expiresAt":1}
+
+and records, for each such request:
+
+    {"method": "POST",
+     "path": "/api/v1/...",        # raw request target up to the first '?', exactly as sent
+     "query": "a=b" | null,         # raw text after the first '?', null when there is no '?'
+     "target": "/api/v1/...?a=b",   # the raw request target
+     "headers": {"name": "value"},  # names lowercased; repeated headers joined with ", "
+     "header_list": [["Name", "value"], ...],  # as received, original case and order
+     "body": "..."}                 # body decoded as UTF-8 (invalid bytes replaced)
+
+Control requests (not recorded):
+    GET    /_recorder/requests  -> JSON array of the recorded requests
+    DELETE /_recorder/requests  -> clears the list, answers 204
+
+Use from Python:   rec = Recorder(); rec.start(); ... rec.port ... rec.stop()
+Or from the shell: python3 recorder.py [--port 0] [--port-file FILE]
+"""
+
+import argparse
+import json
+import os
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+CONTROL_PATH = "/_recorder/requests"
+RESPONSE_BODY = b'{"id":"x","token":"t","expiresAt":1}'
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "parity-recorder"
+    sys_version = ""
+
+    def log_message(self, fmt, *args):  # keep test output quiet
+        if os.environ.get("PARITY_RECORDER_VERBOSE"):
+            sys.stderr.write("recorder: " + (fmt % args) + "\n")
+
+    # -- helpers -----------------------------------------------------------
+    def _read_body(self):
+        te = (self.headers.get("Transfer-Encoding") or "").lower()
+        if "chunked" in te:
+            chunks = []
+            while True:
+                line = self.rfile.readline()
+                if not line:
+                    break
+                size = int(line.split(b";", 1)[0].strip() or b"0", 16)
+                if size == 0:
+                    # trailers up to the empty line
+                    while True:
+                        trailer = self.rfile.readline()
+                        if trailer in (b"\r\n", b"\n", b""):
+                            break
+                    break
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline()  # CRLF after the chunk
+            return b"".join(chunks)
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length > 0 else b""
+
+    def _send(self, status, body=b"", content_type="application/json"):
+        self.send_response(status)
+        if body or status != 204:
+            self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if body:
+            self.wfile.write(body)
+
+    def _handle(self):
+        body = self._read_body()
+        target = self.path
+        path, sep, query = target.partition("?")
+        if path == CONTROL_PATH and self.command in ("GET", "DELETE"):
+            if self.command == "GET":
+                with self.server.lock:
+                    data = json.dumps(self.server.records).encode("utf-8")
+                self._send(200, data)
+            else:
+                with self.server.lock:
+                    self.server.records.clear()
+                self._send(204)
+            return
+        headers = {}
+        header_list = []
+        for name, value in self.headers.items():
+            header_list.append([name, value])
+            key = name.lower()
+            headers[key] = value if key not in headers else headers[key] + ", " + value
+        record = {
+            "method": self.command,
+            "path": path,
+            "query": query if sep else None,
+            "target": target,
+            "headers": headers,
+            "header_list": header_list,
+            "body": body.decode("utf-8", errors="replace"),
+        }
+        with self.server.lock:
+            self.server.records.append(record)
+        self._send(200, RESPONSE_BODY)
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _handle
+
+
+class Recorder:
+    """The recorder as an object: start() binds 127.0.0.1 and serves in a thread."""
+
+    def __init__(self, port=0):
+        self._port = port
+        self.server = None
+        self.thread = None
+
+    def start(self):
+        server = ThreadingHTTPServer(("127.0.0.1", self._port), _Handler)
+        server.daemon_threads = True
+        server.lock = threading.Lock()
+        server.records = []
+        self.server = server
+        self.thread = threading.Thread(target=server.serve_forever, daemon=True)
+        self.thread.start()
+        return self
+
+    @property
+    def port(self):
+        return self.server.server_address[1]
+
+    @property
+    def base_url(self):
+        return "http://127.0.0.1:%d" % self.port
+
+    def records(self):
+        with self.server.lock:
+            return json.loads(json.dumps(self.server.records))
+
+    def clear(self):
+        with self.server.lock:
+            self.server.records.clear()
+
+    def stop(self):
+        if self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()
+            self.server = None
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--port-file")
+    args = parser.parse_args()
+    rec = Recorder(args.port).start()
+    if args.port_file:
+        tmp = args.port_file + ".tmp"
+        with open(tmp, "w") as f:
+            f.write(str(rec.port))
+        os.replace(tmp, args.port_file)
+    print("recorder listening on %s" % rec.base_url, flush=True)
+    try:
+        rec.thread.join()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        rec.stop()
+
+
+if __name__ == "__main__":
+    main()
