@@ -151,6 +151,17 @@ impl Transport {
     }
 }
 
+impl Drop for Transport {
+    /// In a forked child, a parent-generation client is never dropped:
+    /// closing its sockets would deregister them from the epoll instance the
+    /// child shares with the parent, and break the parent's connections.
+    fn drop(&mut self) {
+        if self.generation != GENERATION.load(Ordering::Acquire) {
+            std::mem::forget(self.client.clone());
+        }
+    }
+}
+
 fn pooled(state: &State, settings: &TransportSettings) -> Result<Arc<reqwest::Client>> {
     let mut pools = state.pools.lock().unwrap_or_else(|p| p.into_inner());
     if let Some(client) = pools.get(settings).and_then(Weak::upgrade) {
