@@ -20,3 +20,5 @@ pub use self::log::*;
 pub use self::session::*;
 pub use self::strings::*;
 pub use self::task::*;
+#[cfg(feature = "test-panic")]
+pub use self::panic::cbk_test_panic;
