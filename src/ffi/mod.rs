@@ -17,8 +17,8 @@ pub mod task;
 
 pub use self::error::*;
 pub use self::log::*;
+#[cfg(feature = "test-panic")]
+pub use self::panic::cbk_test_panic;
 pub use self::session::*;
 pub use self::strings::*;
 pub use self::task::*;
-#[cfg(feature = "test-panic")]
-pub use self::panic::cbk_test_panic;
