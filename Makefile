@@ -6,11 +6,25 @@
 #   make test    every test: Rust, C under valgrind, Python, SDK parity
 
 CARGO   ?= cargo
+empty :=
+space := $(empty) $(empty)
 PYTHON  ?= python3
 LIBDIR  := $(CURDIR)/target/release
 export CHATBOTKIT_LIB := $(LIBDIR)/libchatbotkit.so
+VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n1)
+VERSION_MAJOR := $(word 1,$(subst ., ,$(VERSION)))
+VERSION_MINOR := $(word 2,$(subst ., ,$(VERSION)))
 
-.PHONY: all build examples demo test deps lint test-rust test-c test-python test-parity header-check clean
+# Installation (make install PREFIX=... DESTDIR=...)
+PREFIX     ?= /usr/local
+DESTDIR    ?=
+INST_LIB   := $(PREFIX)/lib
+INST_INC   := $(PREFIX)/include
+# What a static link of libchatbotkit.a needs besides libc
+# (`cargo rustc -- --print native-static-libs`).
+STATIC_LIBS := -lgcc_s -lutil -lrt -lpthread -lm -ldl
+
+.PHONY: all build examples demo install test-install test deps lint test-rust test-c test-python test-parity header-check clean
 
 all: build examples
 
@@ -26,12 +40,34 @@ examples: build
 demo: examples
 	scripts/demo.sh
 
-# Installs only what is missing: valgrind (Debian), pytest (PyPI).
+install: build
+	install -d $(DESTDIR)$(INST_LIB)/pkgconfig $(DESTDIR)$(INST_LIB)/cmake/chatbotkit $(DESTDIR)$(INST_INC)
+	install -m 755 $(LIBDIR)/libchatbotkit.so $(DESTDIR)$(INST_LIB)/libchatbotkit.so.$(VERSION)
+	ln -sf libchatbotkit.so.$(VERSION) $(DESTDIR)$(INST_LIB)/libchatbotkit.so.$(VERSION_MAJOR)
+	ln -sf libchatbotkit.so.$(VERSION_MAJOR) $(DESTDIR)$(INST_LIB)/libchatbotkit.so
+	install -m 644 $(LIBDIR)/libchatbotkit.a $(DESTDIR)$(INST_LIB)/libchatbotkit.a
+	install -m 644 include/chatbotkit.h $(DESTDIR)$(INST_INC)/
+	if [ -f include/chatbotkit.hpp ]; then install -m 644 include/chatbotkit.hpp $(DESTDIR)$(INST_INC)/; fi
+	sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(INST_LIB)|; s|@INCLUDEDIR@|$(INST_INC)|' \
+	    -e 's|@VERSION@|$(VERSION)|; s|@STATIC_LIBS@|$(STATIC_LIBS)|' \
+	    packaging/chatbotkit.pc.in > $(DESTDIR)$(INST_LIB)/pkgconfig/chatbotkit.pc
+	sed -e 's|@VERSION@|$(VERSION)|g; s|@CMAKE_STATIC_LIBS@|$(subst $(space),;,$(patsubst -l%,%,$(STATIC_LIBS)))|' \
+	    packaging/chatbotkitConfig.cmake.in > $(DESTDIR)$(INST_LIB)/cmake/chatbotkit/chatbotkitConfig.cmake
+	sed -e 's|@VERSION@|$(VERSION)|g; s|@VERSION_MAJOR@|$(VERSION_MAJOR)|g; s|@VERSION_MINOR@|$(VERSION_MINOR)|g' \
+	    packaging/chatbotkitConfigVersion.cmake.in > $(DESTDIR)$(INST_LIB)/cmake/chatbotkit/chatbotkitConfigVersion.cmake
+
+# Install into a temporary prefix and build the examples from it three ways
+# (pkg-config, CMake, static), each run against the stand-in.
+test-install: build
+	scripts/test-install.sh
+
+# Installs only what is missing: valgrind, cmake, pkg-config (Debian), pytest (PyPI).
 deps:
-	@command -v valgrind >/dev/null || { apt-get update -qq && apt-get install -y -qq valgrind; }
+	@for tool in valgrind cmake pkg-config; do command -v $$tool >/dev/null || missing="$$missing $$tool"; done; \
+	  if [ -n "$$missing" ]; then apt-get update -qq && apt-get install -y -qq $$missing >/dev/null; fi
 	@$(PYTHON) -m pytest --version >/dev/null 2>&1 || $(PYTHON) -m pip install -q pytest
 
-test: deps lint build header-check test-rust test-c test-python test-parity
+test: deps lint build header-check test-rust test-c test-python test-parity test-install
 	@echo "make test: all suites passed"
 
 lint:
