@@ -379,6 +379,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
 class Server(http.server.ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # Tests keep thousands of requests in flight; the default backlog of 5
+    # would turn bursts into connection resets and SYN retries.
+    request_queue_size = 4096
 
     def __init__(self, port: int, state: State) -> None:
         self.state = state
