@@ -24,7 +24,7 @@ INST_INC   := $(PREFIX)/include
 # (`cargo rustc -- --print native-static-libs`).
 STATIC_LIBS := -lgcc_s -lutil -lrt -lpthread -lm -ldl
 
-.PHONY: all build examples demo install test-install test test-cpp deps lint test-rust test-c test-python test-parity header-check clean
+.PHONY: all build examples demo install test-install test test-cpp test-faults deps lint test-rust test-c test-python test-parity header-check clean
 
 all: build examples
 
@@ -67,7 +67,7 @@ deps:
 	  if [ -n "$$missing" ]; then apt-get update -qq && apt-get install -y -qq $$missing >/dev/null; fi
 	@$(PYTHON) -m pytest --version >/dev/null 2>&1 || $(PYTHON) -m pip install -q pytest
 
-test: deps lint build header-check test-rust test-c test-cpp test-python test-parity test-install
+test: deps lint build header-check test-rust test-c test-faults test-cpp test-python test-parity test-install
 	@echo "make test: all suites passed"
 
 lint:
@@ -86,6 +86,9 @@ test-rust:
 
 test-c: build
 	$(MAKE) -C tests/c check LIBDIR=$(LIBDIR)
+
+test-faults: build
+	$(MAKE) -C tests/faults check LIBDIR=$(LIBDIR)
 
 test-cpp: build
 	$(MAKE) -C tests/cpp check LIBDIR=$(LIBDIR)

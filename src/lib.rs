@@ -15,5 +15,6 @@ pub mod client;
 pub mod ffi;
 pub mod log;
 pub mod runtime;
+mod tls;
 
 pub use ffi::*;

@@ -187,12 +187,7 @@ fn build_client(settings: &TransportSettings) -> Result<reqwest::Client> {
         builder = builder.connect_timeout(t);
     }
     if let Some(pem) = &settings.ca_certificate_pem {
-        let certs = reqwest::Certificate::from_pem_bundle(pem.as_bytes()).map_err(|_| {
-            Error::invalid_argument("option `caCertificatePem` is not valid PEM certificate text")
-        })?;
-        for cert in certs {
-            builder = builder.add_root_certificate(cert);
-        }
+        builder = builder.use_preconfigured_tls(crate::tls::client_config(pem)?);
     }
     builder
         .build()

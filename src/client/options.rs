@@ -608,15 +608,7 @@ fn set_protocol(url: &mut Url, protocol: &str) -> Result<()> {
 }
 
 fn check_pem(pem: &str) -> Result<()> {
-    let certs = reqwest::Certificate::from_pem_bundle(pem.as_bytes()).map_err(|_| {
-        Error::invalid_argument("option `caCertificatePem` is not valid PEM certificate text")
-    })?;
-    if certs.is_empty() {
-        return Err(Error::invalid_argument(
-            "option `caCertificatePem` holds no certificate",
-        ));
-    }
-    Ok(())
+    crate::tls::parse_pem(pem).map(drop)
 }
 
 impl fmt::Debug for Options {
