@@ -693,6 +693,7 @@ extern "C" fn record_log(
     let line = unsafe { CStr::from_ptr(message) }
         .to_string_lossy()
         .into_owned();
+    audit("log", &line);
     if let Ok(mut lines) = LOG_LINES.lock() {
         lines.push(line);
     }

@@ -42,7 +42,10 @@ pub fn overlay(headers: &mut HeaderMap, map: &StrMap, what: &str) -> Result<()> 
             ))
         };
         let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| bad())?;
-        let value = HeaderValue::from_bytes(value.as_bytes()).map_err(|_| bad())?;
+        let mut value = HeaderValue::from_bytes(value.as_bytes()).map_err(|_| bad())?;
+        // A caller's header may carry a credential of its own: keep every
+        // such value out of `Debug` output.
+        value.set_sensitive(true);
         headers.insert(name, value);
     }
     Ok(())

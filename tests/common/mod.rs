@@ -227,6 +227,25 @@ pub unsafe fn take_string(p: *mut c_char) -> String {
     s
 }
 
+/// Appends one line of library output (an error message, a log line, a
+/// `Debug` text) to the suite-wide audit file named by
+/// `CHATBOTKIT_TEST_AUDIT`, which `make test` scans for every test secret at
+/// the end (scripts/check-secrets.sh).
+pub fn audit(what: &str, text: &str) {
+    use std::io::Write as _;
+    let Some(path) = std::env::var_os("CHATBOTKIT_TEST_AUDIT") else {
+        return;
+    };
+    let line = format!("rust {what}: {}\n", text.replace('\n', "\\n"));
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path);
+    if let Ok(mut file) = file {
+        let _ = file.write_all(line.as_bytes());
+    }
+}
+
 /// Everything an error object exposes.
 #[derive(Debug, Clone)]
 pub struct ErrInfo {
@@ -286,6 +305,8 @@ pub unsafe fn take_error(err: *mut cbk_error) -> ErrInfo {
         !info.message.contains(SECRET_MARKER) && !info.json.contains(SECRET_MARKER),
         "an error shows the secret: {info:?}"
     );
+    audit("error", &info.message);
+    audit("error json", &info.json);
     let v = info.json_value();
     assert_eq!(
         v["status"],
