@@ -11,6 +11,9 @@ space := $(empty) $(empty)
 PYTHON  ?= python3
 LIBDIR  := $(CURDIR)/target/release
 export CHATBOTKIT_LIB := $(LIBDIR)/libchatbotkit.so
+# Every suite appends the library's error messages and log lines here;
+# check-secrets scans it for every test secret at the end of `make test`.
+export CHATBOTKIT_TEST_AUDIT := $(CURDIR)/target/secret-audit.log
 VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n1)
 VERSION_MAJOR := $(word 1,$(subst ., ,$(VERSION)))
 VERSION_MINOR := $(word 2,$(subst ., ,$(VERSION)))
@@ -24,7 +27,7 @@ INST_INC   := $(PREFIX)/include
 # (`cargo rustc -- --print native-static-libs`).
 STATIC_LIBS := -lgcc_s -lutil -lrt -lpthread -lm -ldl
 
-.PHONY: all build examples demo install test-install test test-cpp test-faults deps lint test-rust test-c test-python test-parity header-check clean
+.PHONY: all bench build examples demo install test-install test test-cpp test-faults audit-reset check-secrets deps lint test-rust test-c test-python test-parity header-check clean
 
 all: build examples
 
@@ -67,7 +70,7 @@ deps:
 	  if [ -n "$$missing" ]; then apt-get update -qq && apt-get install -y -qq $$missing >/dev/null; fi
 	@$(PYTHON) -m pytest --version >/dev/null 2>&1 || $(PYTHON) -m pip install -q pytest
 
-test: deps lint build header-check test-rust test-c test-faults test-cpp test-python test-parity test-install
+test: deps audit-reset lint build header-check test-rust test-c test-faults test-cpp test-python test-parity test-install check-secrets
 	@echo "make test: all suites passed"
 
 lint:
@@ -86,6 +89,17 @@ test-rust:
 
 test-c: build
 	$(MAKE) -C tests/c check LIBDIR=$(LIBDIR)
+	$(MAKE) -C tests/c/async check LIBDIR=$(LIBDIR)
+
+# Benchmarks (not part of `make test`).
+bench: build
+	$(MAKE) -C bench inflight LIBDIR=$(LIBDIR)
+
+audit-reset:
+	@mkdir -p target && rm -f $(CHATBOTKIT_TEST_AUDIT)
+
+check-secrets:
+	scripts/check-secrets.sh $(CHATBOTKIT_TEST_AUDIT)
 
 test-faults: build
 	$(MAKE) -C tests/faults check LIBDIR=$(LIBDIR)

@@ -169,8 +169,14 @@ typedef void (*cbk_log_callback)(void *user_data,
  * Receives the outcome of an async call, exactly once, on a library thread:
  * `response_json` on success (and `error` NULL), or `error` on failure
  * (and `response_json` NULL); a cancelled task gets `CBK_ERROR_CANCELLED`.
- * Both are borrowed for the call only: copy what you keep. The callback may
- * make blocking library calls, but must not `cbk_task_wait` on its own task.
+ * Both are borrowed for the call only: copy what you keep.
+ *
+ * Callbacks run on the library's I/O threads, so keep them short: a callback
+ * that sleeps or waits on your own locks holds up other requests. It may
+ * call the library's blocking functions (`_create`, `cbk_task_wait` on
+ * another task): the thread's I/O work is handed to another thread first,
+ * so nothing stalls; up to 4096 callbacks may be blocked in library calls at
+ * once. It must not `cbk_task_wait` on its own task.
  */
 typedef void (*cbk_callback)(void *user_data,
                              const char *response_json,

@@ -82,3 +82,8 @@ pub fn attempt(
         )
     });
 }
+
+/// Report that an async request was cancelled (`what`: method and path).
+pub fn cancelled(what: &str) {
+    emit(Level::Warn, || format!("{what} cancelled"));
+}

@@ -25,8 +25,15 @@ static CURRENT: AtomicPtr<State> = AtomicPtr::new(std::ptr::null_mut());
 static INIT: Mutex<()> = Mutex::new(());
 static ATFORK: Once = Once::new();
 
+/// How many threads may be blocked in library calls made from callbacks at
+/// once (each holds a thread; see the header's thread-safety notes).
+pub(crate) const MAX_BLOCKED_CALLBACKS: usize = 4096;
+
 struct State {
     generation: u64,
+    /// The state this one replaced after a fork, kept reachable: it is never
+    /// used in this process again, but it is not garbage either.
+    _previous: Option<&'static State>,
     runtime: tokio::runtime::Runtime,
     pools: Mutex<HashMap<TransportSettings, Weak<reqwest::Client>>>,
 }
@@ -64,10 +71,16 @@ fn state() -> Result<&'static State> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("chatbotkit-worker")
+        // A callback blocked in a library call hands its worker to a
+        // blocking-pool thread; this bounds how many may block at once.
+        .max_blocking_threads(MAX_BLOCKED_CALLBACKS)
         .build()
         .map_err(|e| Error::internal(format!("the runtime could not start: {e}")))?;
+    // SAFETY: as above.
+    let previous = unsafe { current.as_ref() };
     let state: &'static State = Box::leak(Box::new(State {
         generation,
+        _previous: previous,
         runtime,
         pools: Mutex::new(HashMap::new()),
     }));

@@ -352,8 +352,10 @@ unsafe fn create_async<H: Handle>(
     };
     let client = handle.client().clone();
     let request = client.session_request(H::KIND, id, request_json)?;
+    let what = format!("{} {}", request.method, request.url.path());
     super::task::spawn(
         async move { client.create_session(request).await },
+        what,
         callback,
         user_data,
     )

@@ -13,8 +13,14 @@ use crate::runtime;
 /// Receives the outcome of an async call, exactly once, on a library thread:
 /// `response_json` on success (and `error` NULL), or `error` on failure
 /// (and `response_json` NULL); a cancelled task gets `CBK_ERROR_CANCELLED`.
-/// Both are borrowed for the call only: copy what you keep. The callback may
-/// make blocking library calls, but must not `cbk_task_wait` on its own task.
+/// Both are borrowed for the call only: copy what you keep.
+///
+/// Callbacks run on the library's I/O threads, so keep them short: a callback
+/// that sleeps or waits on your own locks holds up other requests. It may
+/// call the library's blocking functions (`_create`, `cbk_task_wait` on
+/// another task): the thread's I/O work is handed to another thread first,
+/// so nothing stalls; up to 4096 callbacks may be blocked in library calls at
+/// once. It must not `cbk_task_wait` on its own task.
 pub type cbk_callback = Option<
     unsafe extern "C" fn(
         user_data: *mut c_void,
@@ -68,8 +74,10 @@ impl Callback {
 /// Start `work` on the runtime and return its task handle. The callback
 /// runs when `work` finishes or the task is cancelled, whichever is first;
 /// waiters are woken after it returns.
+/// `what` names the request (`POST /path`) for the log line of a cancellation.
 pub(crate) fn spawn<F>(
     work: F,
+    what: String,
     callback: cbk_callback,
     user_data: *mut c_void,
 ) -> Result<*mut cbk_task>
@@ -89,7 +97,10 @@ where
     runtime::spawn(async move {
         let outcome = tokio::select! {
             biased;
-            _ = task_shared.cancel.notified() => Err(Error::cancelled()),
+            _ = task_shared.cancel.notified() => {
+                crate::log::cancelled(&what);
+                Err(Error::cancelled())
+            }
             outcome = work => outcome,
         };
         // A panicking callback cannot happen (C cannot unwind into Rust);

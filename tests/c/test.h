@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "chatbotkit.h"
+#include "../audit.h"
 
 static int t_number, t_passed, t_failed, t_current_failed;
 
@@ -131,6 +132,7 @@ static inline void t_check_no_secret(const char *file, int line, const char *wha
 {
     if (text == NULL)
         return;
+    audit_line(what, text);
     t_messages_scanned++;
     for (int i = 0; i < t_secret_count; i++) {
         if (strstr(text, t_secrets[i]) != NULL) {
@@ -243,6 +245,14 @@ static inline int count_occurrences(const char *hay, const char *needle)
 /* The stand-in                                                             */
 /* ------------------------------------------------------------------------ */
 
+/* The log callback of every stand-in test: checks and audits each line. */
+static void t_audit_log(void *user_data, cbk_log_level level, const char *message)
+{
+    (void)user_data;
+    (void)level;
+    t_check_no_secret(__FILE__, __LINE__, "log line", message);
+}
+
 static const char *g_base_url; /* CHATBOTKIT_API_BASE_URL */
 static const char *g_secret;   /* CHATBOTKIT_API_SECRET */
 
@@ -258,6 +268,8 @@ static inline int standin_env(void)
         return 0;
     }
     register_secret(g_secret);
+    /* Every log line of the program's library calls goes to the audit too. */
+    cbk_set_log_callback(CBK_LOG_DEBUG, t_audit_log, NULL);
     return 1;
 }
 

@@ -38,6 +38,7 @@
 #include <unistd.h>
 
 #include "chatbotkit.h"
+#include "../audit.h"
 
 #define SECRET "sk_faults_SECRET_q7ZtW3"
 
@@ -355,6 +356,7 @@ static void on_log(void *user_data, cbk_log_level level, const char *message)
         if (n > log_max_attempt)
             log_max_attempt = n;
     }
+    audit_line("log line", message);
     if (strstr(message, SECRET))
         log_secret_seen = 1;
     pthread_mutex_unlock(&log_lock);
@@ -485,6 +487,7 @@ static void run_row(const struct row *row)
         if (!strstr(resp, "\"token\""))
             fail("the response has no token: %s", resp);
     } else if (err) {
+        audit_line("error message", cbk_error_message(err));
         if (strstr(cbk_error_message(err), SECRET))
             fail("the error message contains the secret");
         if (row_failed)

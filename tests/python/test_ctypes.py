@@ -87,6 +87,15 @@ def take_string(lib: ctypes.CDLL, ptr: int | None) -> str:
         lib.cbk_string_free(ptr)
 
 
+def audit(what: str, text: str) -> None:
+    """Appends library output to the suite-wide audit file (CHATBOTKIT_TEST_AUDIT),
+    which `make test` scans for every test secret (scripts/check-secrets.sh)."""
+    path = os.environ.get("CHATBOTKIT_TEST_AUDIT")
+    if path:
+        with open(path, "a", encoding="utf-8") as f:
+            f.write("python %s: %s\n" % (what, text.replace("\n", "\\n")))
+
+
 class Error:
     """A copy of a `cbk_error`, read through the accessors."""
 
@@ -96,6 +105,8 @@ class Error:
         self.message = lib.cbk_error_message(ptr).decode("utf-8")
         self.http_status = lib.cbk_error_http_status(ptr)
         self.json = json.loads(take_string(lib, lib.cbk_error_to_json(ptr)))
+        audit("error", self.message)
+        audit("error json", json.dumps(self.json))
 
     def __repr__(self) -> str:
         return "Error(%r)" % self.json
