@@ -24,6 +24,6 @@ for s in "${secrets[@]}"; do
     fi
 done
 lines=$(wc -l < "$audit")
-sources=$(cut -d: -f1 "$audit" | sort | uniq -c | awk '{printf "%s%s %s", sep, $1, $2 " " $3; sep=", "}')
+sources=$(sed 's/: .*//' "$audit" | sort | uniq -c | awk '{n=$1; $1=""; printf "%s%s%s", sep, n, $0; sep=","}')
 echo "check-secrets: $lines lines of library output ($sources) scanned for ${#secrets[@]} secrets"
 if [[ $leaks -eq 0 ]]; then echo "1 passed, 0 failed"; else echo "0 passed, 1 failed"; exit 1; fi
