@@ -30,8 +30,11 @@
  * - One internal runtime, started on first use, serves every handle. After
  *   fork() the child may use the library: its first call builds a new runtime
  *   and new connection pools (handles made in the parent keep working; the
- *   parent is unaffected). Do not fork while another thread is inside a
- *   library call.
+ *   parent is unaffected). Tasks started before fork() run and call back
+ *   in the parent only: do not wait on them in the child. Do not fork while
+ *   another thread is inside a library call.
+ * - Callbacks run on the library's I/O threads: keep them short. They may
+ *   call the blocking functions (up to 4096 callbacks blocked at once).
  * - The library is not unloadable: do not dlclose() it while it is in use.
  *
  * Ownership and shutdown order
