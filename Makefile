@@ -27,7 +27,7 @@ INST_INC   := $(PREFIX)/include
 # (`cargo rustc -- --print native-static-libs`).
 STATIC_LIBS := -lgcc_s -lutil -lrt -lpthread -lm -ldl
 
-.PHONY: all bench build examples demo install test-install test test-cpp test-faults audit-reset check-secrets deps lint test-rust test-c test-python test-parity header-check clean
+.PHONY: test-badinput fuzz-smoke all bench build examples demo install test-install test test-cpp test-faults audit-reset check-secrets deps lint test-rust test-c test-python test-parity header-check clean
 
 all: build examples
 
@@ -70,7 +70,7 @@ deps:
 	  if [ -n "$$missing" ]; then apt-get update -qq && apt-get install -y -qq $$missing >/dev/null; fi
 	@$(PYTHON) -m pytest --version >/dev/null 2>&1 || $(PYTHON) -m pip install -q pytest
 
-test: deps audit-reset lint build header-check test-rust test-c test-faults test-cpp test-python test-parity test-install check-secrets
+test: deps audit-reset lint build header-check test-rust test-c test-badinput test-faults test-cpp test-python test-parity test-install check-secrets
 	@echo "make test: all suites passed"
 
 lint:
@@ -100,6 +100,14 @@ audit-reset:
 
 check-secrets:
 	scripts/check-secrets.sh $(CHATBOTKIT_TEST_AUDIT)
+
+test-badinput: build
+	$(MAKE) -C tests/badinput check LIBDIR=$(LIBDIR)
+
+# Short coverage-guided fuzzing of the options, URL and query code (CI runs it).
+fuzz-smoke:
+	@cargo fuzz --version >/dev/null 2>&1 || $(CARGO) install -q --locked cargo-fuzz
+	FUZZ_SECONDS=$${FUZZ_SECONDS:-10} fuzz/smoke.sh
 
 test-faults: build
 	$(MAKE) -C tests/faults check LIBDIR=$(LIBDIR)

@@ -233,8 +233,9 @@ char *cbk_error_to_json(const cbk_error *error);
 void cbk_error_free(cbk_error *error);
 
 /**
- * Install a log callback receiving every line at `max_level` or more
- * severe: each attempt (method, URL path, attempt number, status or
+ * Install a log callback receiving every line at `max_level` (a
+ * `cbk_log_level`; taken as an `int` so that any value is safe: below 1 is
+ * `CBK_LOG_ERROR`, above 4 is `CBK_LOG_DEBUG`) or more severe: each attempt (method, URL path, attempt number, status or
  * failure, elapsed time), each retry and each failure. Lines never contain
  * the secret or any header. NULL `callback` turns logging off. The library
  * never installs a global Rust logger.
@@ -242,7 +243,7 @@ void cbk_error_free(cbk_error *error);
  * The callback may run on any thread, including several at once, and must
  * not call `cbk_set_log_callback` itself.
  */
-void cbk_set_log_callback(cbk_log_level max_level,
+void cbk_set_log_callback(int max_level,
                           cbk_log_callback callback,
                           void *user_data);
 

@@ -147,6 +147,9 @@ class BodyError(Exception):
 
 class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in separate writes: without TCP_NODELAY, each
+    # kept-alive response would wait for a delayed ACK (~40 ms).
+    disable_nagle_algorithm = True
     server_version = "chatbotkit-standin/1"
     sys_version = ""
 

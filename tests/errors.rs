@@ -717,7 +717,7 @@ fn log_lines_report_attempts_and_never_show_the_secret() {
     // SAFETY: a valid callback with no user data; it only records lines.
     unsafe {
         chatbotkit::cbk_set_log_callback(
-            chatbotkit::cbk_log_level::CBK_LOG_DEBUG,
+            chatbotkit::cbk_log_level::CBK_LOG_DEBUG as i32,
             Some(record_log),
             std::ptr::null_mut(),
         )
@@ -731,7 +731,7 @@ fn log_lines_report_attempts_and_never_show_the_secret() {
     // SAFETY: NULL turns logging off.
     unsafe {
         chatbotkit::cbk_set_log_callback(
-            chatbotkit::cbk_log_level::CBK_LOG_DEBUG,
+            chatbotkit::cbk_log_level::CBK_LOG_DEBUG as i32,
             None,
             std::ptr::null_mut(),
         )

@@ -8,6 +8,7 @@ pub mod error;
 pub mod fetch;
 pub mod headers;
 pub mod http;
+pub mod json;
 pub mod options;
 pub mod url;
 
@@ -110,7 +111,7 @@ impl Client {
         let body = match request_json {
             None => bytes::Bytes::from_static(b"{}"),
             Some(text) => {
-                check_object(text)?;
+                json::check_object(text, "request_json")?;
                 bytes::Bytes::copy_from_slice(text.as_bytes())
             }
         };
@@ -210,43 +211,6 @@ impl Client {
         let http = self.inner.transport.client()?;
         http::send(&http, request, policy).await
     }
-}
-
-/// Check that `text` is one JSON object, without building it.
-fn check_object(text: &str) -> Result<()> {
-    struct ObjectOnly;
-    impl<'de> serde::Deserialize<'de> for ObjectOnly {
-        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> serde::de::Visitor<'de> for V {
-                type Value = ObjectOnly;
-                fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                    f.write_str("a JSON object")
-                }
-                fn visit_map<A: serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> std::result::Result<ObjectOnly, A::Error> {
-                    while map
-                        .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
-                        .is_some()
-                    {}
-                    Ok(ObjectOnly)
-                }
-            }
-            d.deserialize_map(V)
-        }
-    }
-    serde_json::from_str::<ObjectOnly>(text)
-        .map(drop)
-        .map_err(|e| {
-            let what = if e.is_data() {
-                "must be a JSON object"
-            } else {
-                "is not valid JSON"
-            };
-            Error::invalid_json(format!("`request_json` {what}: {e}"))
-        })
 }
 
 /// The body of a JSON response as text, checked to be JSON (a leading BOM

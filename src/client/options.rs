@@ -311,7 +311,9 @@ pub fn millis(key: &str, ms: f64) -> Result<Duration> {
             "option `{key}` must be between 0 and {MAX_MILLIS} milliseconds"
         )));
     }
-    Ok(Duration::from_secs_f64(ms / 1000.0))
+    // Kept to the microsecond, so that the effective options' JSON reads
+    // back as exactly the same duration.
+    Ok(Duration::from_micros((ms * 1000.0).round() as u64))
 }
 
 /// A timeout: like [`millis`], but 0 means "none", as in the SDK.
@@ -554,7 +556,7 @@ fn put_str_into(m: &mut Map<String, Value>, k: &str, v: &Option<String>) {
 
 /// Milliseconds as JSON: a whole number when whole, else a fraction.
 fn ms_json(d: Duration) -> Value {
-    let ms = d.as_secs_f64() * 1000.0;
+    let ms = d.as_micros() as f64 / 1000.0;
     if ms.fract() == 0.0 {
         Value::from(ms as u64)
     } else {

@@ -101,7 +101,7 @@ fn scalar(v: &Value) -> Option<String> {
         Value::Null => None,
         Value::String(s) => Some(s.clone()),
         Value::Bool(b) => Some(b.to_string()),
-        Value::Number(n) => Some(n.to_string()),
+        Value::Number(n) => Some(super::json::js_number(n)),
         other => Some(other.to_string()),
     }
 }

@@ -1,6 +1,6 @@
 //! `cbk_set_log_callback`: the library's log lines, handed to the host.
 
-use std::os::raw::{c_char, c_void};
+use std::os::raw::{c_char, c_int, c_void};
 
 use super::panic::guard_or;
 use super::strings::to_c_string;
@@ -37,8 +37,9 @@ unsafe impl Send for UserData {}
 // SAFETY: as above.
 unsafe impl Sync for UserData {}
 
-/// Install a log callback receiving every line at `max_level` or more
-/// severe: each attempt (method, URL path, attempt number, status or
+/// Install a log callback receiving every line at `max_level` (a
+/// `cbk_log_level`; taken as an `int` so that any value is safe: below 1 is
+/// `CBK_LOG_ERROR`, above 4 is `CBK_LOG_DEBUG`) or more severe: each attempt (method, URL path, attempt number, status or
 /// failure, elapsed time), each retry and each failure. Lines never contain
 /// the secret or any header. NULL `callback` turns logging off. The library
 /// never installs a global Rust logger.
@@ -47,13 +48,13 @@ unsafe impl Sync for UserData {}
 /// not call `cbk_set_log_callback` itself.
 #[no_mangle]
 pub extern "C" fn cbk_set_log_callback(
-    max_level: cbk_log_level,
+    max_level: c_int,
     callback: cbk_log_callback,
     user_data: *mut c_void,
 ) {
     guard_or((), || {
-        let level = match max_level as i32 {
-            1 => Level::Error,
+        let level = match max_level {
+            i32::MIN..=1 => Level::Error,
             2 => Level::Warn,
             3 => Level::Info,
             _ => Level::Debug,
