@@ -24,6 +24,7 @@
 
 #include "chatbotkit.h"
 #include "../audit.h"
+#include "../strutil.h"
 
 static int t_number, t_passed, t_failed, t_current_failed;
 
@@ -183,63 +184,6 @@ static inline void t_expect_error(const char *file, int line, const char *expr, 
 /* ------------------------------------------------------------------------ */
 /* Strings                                                                  */
 /* ------------------------------------------------------------------------ */
-
-/* printf into a new malloc'd string (free it). */
-static inline char *fmt(const char *format, ...)
-{
-    va_list ap, ap2;
-    va_start(ap, format);
-    va_copy(ap2, ap);
-    int n = vsnprintf(NULL, 0, format, ap);
-    va_end(ap);
-    char *s = malloc((size_t)n + 1);
-    if (s == NULL) {
-        fprintf(stderr, "out of memory\n");
-        abort();
-    }
-    vsnprintf(s, (size_t)n + 1, format, ap2);
-    va_end(ap2);
-    return s;
-}
-
-/* `s` as a quoted, escaped JSON string literal (free it). */
-static inline char *json_str(const char *s)
-{
-    static const char hex[] = "0123456789abcdef";
-    char *out = malloc(strlen(s) * 6 + 3);
-    if (out == NULL) {
-        fprintf(stderr, "out of memory\n");
-        abort();
-    }
-    char *o = out;
-    *o++ = '"';
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\') {
-            *o++ = '\\';
-            *o++ = (char)*p;
-        } else if (*p < 0x20) {
-            *o++ = '\\'; *o++ = 'u'; *o++ = '0'; *o++ = '0';
-            *o++ = hex[*p >> 4]; *o++ = hex[*p & 0xf];
-        } else {
-            *o++ = (char)*p;
-        }
-    }
-    *o++ = '"';
-    *o = '\0';
-    return out;
-}
-
-/* Number of non-overlapping occurrences of `needle` in `hay`. */
-static inline int count_occurrences(const char *hay, const char *needle)
-{
-    int n = 0;
-    size_t len = strlen(needle);
-    if (hay == NULL || len == 0)
-        return 0;
-    for (const char *p = strstr(hay, needle); p != NULL; p = strstr(p + len, needle))
-        n++;
-    return n;
-}
 
 /* ------------------------------------------------------------------------ */
 /* The stand-in                                                             */

@@ -21,13 +21,15 @@ import ctypes
 import json
 import os
 import pathlib
-import subprocess
 import sys
 import threading
 import time
 from ctypes import CFUNCTYPE, POINTER, byref, c_char_p, c_int, c_void_p
 
 import pytest
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2] / "standin"))
+from launcher import running_standin  # noqa: E402
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 LIB_PATH = os.environ.get("CHATBOTKIT_LIB", str(REPO / "target" / "release" / "libchatbotkit.so"))
@@ -96,32 +98,10 @@ def lib() -> ctypes.CDLL:
 
 
 @pytest.fixture(scope="module")
-def base_url(tmp_path_factory) -> str:
+def base_url() -> str:
     """Starts standin/standin.py on a free port; stops it afterwards."""
-    port_file = tmp_path_factory.mktemp("standin") / "port"
-    proc = subprocess.Popen(
-        [sys.executable, str(REPO / "standin" / "standin.py"), "--port", "0", "--port-file", str(port_file),
-         "--secret", SECRET],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 10
-        while not (port_file.exists() and port_file.read_text().strip()):
-            if proc.poll() is not None:
-                pytest.fail("the stand-in exited with status %s before listening" % proc.returncode)
-            if time.monotonic() > deadline:
-                pytest.fail("the stand-in did not start within 10 s")
-            time.sleep(0.05)
-        yield "http://127.0.0.1:%d" % int(port_file.read_text().strip())
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
-
+    with running_standin(SECRET) as url:
+        yield url
 
 def take_string(lib, ptr) -> str:
     assert ptr, "expected a string, got NULL"

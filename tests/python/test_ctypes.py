@@ -11,7 +11,6 @@ import ctypes
 import json
 import os
 import pathlib
-import subprocess
 import sys
 import time
 import tomllib
@@ -19,6 +18,9 @@ import urllib.request
 from ctypes import POINTER, byref, c_char_p, c_int, c_void_p
 
 import pytest
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2] / "standin"))
+from launcher import running_standin  # noqa: E402
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 LIB_PATH = os.environ.get("CHATBOTKIT_LIB", str(REPO / "target" / "release" / "libchatbotkit.so"))
@@ -196,31 +198,9 @@ class Standin:
 
 
 @pytest.fixture(scope="session")
-def standin_server(tmp_path_factory):
-    port_file = tmp_path_factory.mktemp("standin") / "port"
-    proc = subprocess.Popen(
-        [sys.executable, str(REPO / "standin" / "standin.py"),
-         "--port", "0", "--port-file", str(port_file), "--secret", SECRET],
-        stdin=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 10
-        while not (port_file.exists() and port_file.read_text().strip()):
-            if proc.poll() is not None:
-                pytest.fail("the stand-in exited with status %s before listening" % proc.returncode)
-            if time.monotonic() > deadline:
-                pytest.fail("the stand-in did not write its port file within 10 s")
-            time.sleep(0.05)
-        port = int(port_file.read_text().strip())
-        yield Standin("http://127.0.0.1:%d" % port)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
-
+def standin_server():
+    with running_standin(SECRET) as url:
+        yield Standin(url)
 
 @pytest.fixture
 def standin(standin_server: Standin) -> Standin:

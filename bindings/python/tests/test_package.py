@@ -21,7 +21,6 @@ import pickle
 import shutil
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import urllib.request
@@ -34,6 +33,8 @@ HERE = Path(__file__).resolve().parent
 PACKAGE_ROOT = HERE.parent                      # bindings/python
 REPO = PACKAGE_ROOT.parent.parent               # the repository
 STANDIN = REPO / "standin" / "standin.py"
+sys.path.insert(0, str(STANDIN.parent))
+from launcher import running_standin  # noqa: E402
 SECRET = "sk_pypkg_STANDIN_r8Nd3Qz"
 
 sys.path.insert(0, str(PACKAGE_ROOT))
@@ -64,32 +65,8 @@ def setup_module(module):
 @pytest.fixture(scope="module")
 def base_url():
     """Starts the stand-in on a free port; yields its base URL."""
-    workdir = tempfile.mkdtemp(prefix="cbk-pypkg-")
-    port_file = os.path.join(workdir, "port")
-    proc = subprocess.Popen(
-        [sys.executable, str(STANDIN), "--port", "0", "--port-file", port_file, "--secret", SECRET],
-        stdin=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 10
-        while not (os.path.exists(port_file) and os.path.getsize(port_file) > 0):
-            if proc.poll() is not None:
-                pytest.fail(f"the stand-in exited with {proc.returncode} before listening")
-            if time.monotonic() > deadline:
-                pytest.fail("the stand-in did not start within 10 s")
-            time.sleep(0.05)
-        with open(port_file) as f:
-            port = int(f.read().strip())
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
-        shutil.rmtree(workdir, ignore_errors=True)
-
+    with running_standin(SECRET) as url:
+        yield url
 
 @pytest.fixture
 def opts(base_url):

@@ -33,6 +33,7 @@
 
 #include "chatbotkit.h"
 #include "../../audit.h"
+#include "../../strutil.h"
 
 /* The bound on every wait, in ms.  Generous because valgrind runs the
  * program 20-50 times slower and one thread at a time. */
@@ -213,74 +214,6 @@ static inline struct timespec deadline_after(long ms)
 /* ------------------------------------------------------------------------ */
 /* Strings                                                                  */
 /* ------------------------------------------------------------------------ */
-
-static inline char *xstrdup(const char *s)
-{
-    if (s == NULL)
-        return NULL;
-    char *d = strdup(s);
-    if (d == NULL) {
-        fprintf(stderr, "out of memory\n");
-        abort();
-    }
-    return d;
-}
-
-/* printf into a new malloc'd string (free it). */
-static inline char *fmt(const char *format, ...)
-{
-    va_list ap, ap2;
-    va_start(ap, format);
-    va_copy(ap2, ap);
-    int n = vsnprintf(NULL, 0, format, ap);
-    va_end(ap);
-    char *s = malloc((size_t)n + 1);
-    if (s == NULL) {
-        fprintf(stderr, "out of memory\n");
-        abort();
-    }
-    vsnprintf(s, (size_t)n + 1, format, ap2);
-    va_end(ap2);
-    return s;
-}
-
-/* `s` as a quoted JSON string literal (free it). */
-static inline char *json_str(const char *s)
-{
-    static const char hex[] = "0123456789abcdef";
-    char *out = malloc(strlen(s) * 6 + 3);
-    if (out == NULL) {
-        fprintf(stderr, "out of memory\n");
-        abort();
-    }
-    char *o = out;
-    *o++ = '"';
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\') {
-            *o++ = '\\';
-            *o++ = (char)*p;
-        } else if (*p < 0x20) {
-            *o++ = '\\'; *o++ = 'u'; *o++ = '0'; *o++ = '0';
-            *o++ = hex[*p >> 4]; *o++ = hex[*p & 0xf];
-        } else {
-            *o++ = (char)*p;
-        }
-    }
-    *o++ = '"';
-    *o = '\0';
-    return out;
-}
-
-static inline int count_occurrences(const char *hay, const char *needle)
-{
-    int n = 0;
-    size_t len = strlen(needle);
-    if (hay == NULL || len == 0)
-        return 0;
-    for (const char *p = strstr(hay, needle); p != NULL; p = strstr(p + len, needle))
-        n++;
-    return n;
-}
 
 /* ------------------------------------------------------------------------ */
 /* Recording callbacks                                                      */
