@@ -92,35 +92,18 @@ static void on_session_created(void *user_data, const char *response_json, const
 
 int main(int argc, char **argv)
 {
-    /* 1. Configuration from the environment, as in the other examples. */
-    const char *secret = env_nonempty("CHATBOTKIT_API_SECRET");
-    if (secret == NULL) {
-        fprintf(stderr,
-                "error: CHATBOTKIT_API_SECRET is not set.\n"
-                "Set it to your ChatBotKit API secret, e.g.\n"
-                "    CHATBOTKIT_API_SECRET=sk_... %s [CONVERSATION_ID]\n",
-                argc > 0 ? argv[0] : "async");
-        return 2;
-    }
-    const char *base_url = env_nonempty("CHATBOTKIT_API_BASE_URL"); /* may be NULL */
+    /* 1. Options from the environment (see common.h): the secret is
+     *    required, the base URL optional, both escaped into the JSON. */
+    char *options_json = NULL;
+    int rc = example_options_from_env(argc > 0 ? argv[0] : "async", "[CONVERSATION_ID]", &options_json);
+    if (rc != 0)
+        return rc;
+    const char *base_url = env_nonempty("CHATBOTKIT_API_BASE_URL"); /* for messages */
     const char *conversation_id = argc > 1 ? argv[1] : env_nonempty("CHATBOTKIT_CONVERSATION_ID");
     if (conversation_id == NULL)
         conversation_id = "conv_demo";
 
     printf("libchatbotkit %s\n", cbk_version());
-
-    /* 2. The options JSON, with the values escaped. */
-    strbuf sb = STRBUF_INIT;
-    sb_append(&sb, "{");
-    sb_append_member_string(&sb, "secret", secret);
-    if (base_url != NULL)
-        sb_append_member_string(&sb, "baseUrl", base_url);
-    sb_append(&sb, "}");
-    char *options_json = sb_take(&sb);
-    if (options_json == NULL) {
-        fprintf(stderr, "error: out of memory\n");
-        return 1;
-    }
 
     int exit_code = 1;
     cbk_error *error = NULL;

@@ -31,17 +31,13 @@
 
 int main(int argc, char **argv)
 {
-    /* 1. Configuration from the environment.  Never hard-code the secret. */
-    const char *secret = env_nonempty("CHATBOTKIT_API_SECRET");
-    if (secret == NULL) {
-        fprintf(stderr,
-                "error: CHATBOTKIT_API_SECRET is not set.\n"
-                "Set it to your ChatBotKit API secret, e.g.\n"
-                "    CHATBOTKIT_API_SECRET=sk_... %s [BOT_ID]\n",
-                argc > 0 ? argv[0] : "bot_session");
-        return 2;
-    }
-    const char *base_url = env_nonempty("CHATBOTKIT_API_BASE_URL"); /* may be NULL */
+    /* 1. Options from the environment (see common.h): the secret is
+     *    required, the base URL optional, both escaped into the JSON. */
+    char *options_json = NULL;
+    int rc = example_options_from_env(argc > 0 ? argv[0] : "bot_session", "[BOT_ID]", &options_json);
+    if (rc != 0)
+        return rc;
+    const char *base_url = env_nonempty("CHATBOTKIT_API_BASE_URL"); /* for messages */
 
     /* The bot to open a session with: argv[1], else the environment, else a
      * demo id (which the real API will answer with NOT_FOUND). */
@@ -50,20 +46,6 @@ int main(int argc, char **argv)
         bot_id = "bot_demo";
 
     printf("libchatbotkit %s\n", cbk_version());
-
-    /* 2. Build the options JSON, escaping the values (they come from outside
-     *    the program and may contain quotes or backslashes). */
-    strbuf sb = STRBUF_INIT;
-    sb_append(&sb, "{");
-    sb_append_member_string(&sb, "secret", secret);
-    if (base_url != NULL)
-        sb_append_member_string(&sb, "baseUrl", base_url);
-    sb_append(&sb, "}");
-    char *options_json = sb_take(&sb);
-    if (options_json == NULL) {
-        fprintf(stderr, "error: out of memory\n");
-        return 1;
-    }
 
     int exit_code = 1;
     cbk_error *error = NULL;   /* set by the library only when a call fails */

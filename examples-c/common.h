@@ -354,4 +354,41 @@ static inline void print_cbk_error(const char *what, const cbk_error *error)
     fprintf(stderr, "  http status: %d\n", cbk_error_http_status(error));
 }
 
+/* The options JSON every example starts from:
+ *     {"secret": $CHATBOTKIT_API_SECRET, "baseUrl": $CHATBOTKIT_API_BASE_URL}
+ * (baseUrl only when set). The values come from outside the program, so they
+ * are escaped rather than pasted into a format string. Never hard-code the
+ * secret.
+ *
+ * Returns 0 and sets *options_json (free it with free()); 2 when the secret is
+ * not set, after telling the user how to set it (`usage_args` shows the
+ * program's arguments); 1 when out of memory. */
+static inline int example_options_from_env(const char *program, const char *usage_args,
+                                           char **options_json)
+{
+    const char *secret = env_nonempty("CHATBOTKIT_API_SECRET");
+    if (secret == NULL) {
+        fprintf(stderr,
+                "error: CHATBOTKIT_API_SECRET is not set.\n"
+                "Set it to your ChatBotKit API secret, e.g.\n"
+                "    CHATBOTKIT_API_SECRET=sk_... %s %s\n",
+                program, usage_args);
+        return 2;
+    }
+    const char *base_url = env_nonempty("CHATBOTKIT_API_BASE_URL"); /* may be NULL */
+    strbuf sb = STRBUF_INIT;
+    sb_append(&sb, "{");
+    sb_append_member_string(&sb, "secret", secret);
+    if (base_url != NULL)
+        sb_append_member_string(&sb, "baseUrl", base_url);
+    sb_append(&sb, "}");
+    *options_json = sb_take(&sb);
+    if (*options_json == NULL) {
+        fprintf(stderr, "error: out of memory\n");
+        return 1;
+    }
+    return 0;
+}
+
+
 #endif /* CHATBOTKIT_EXAMPLES_COMMON_H */

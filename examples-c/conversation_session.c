@@ -30,17 +30,13 @@
 
 int main(int argc, char **argv)
 {
-    /* 1. Configuration from the environment.  Never hard-code the secret. */
-    const char *secret = env_nonempty("CHATBOTKIT_API_SECRET");
-    if (secret == NULL) {
-        fprintf(stderr,
-                "error: CHATBOTKIT_API_SECRET is not set.\n"
-                "Set it to your ChatBotKit API secret, e.g.\n"
-                "    CHATBOTKIT_API_SECRET=sk_... %s [CONVERSATION_ID]\n",
-                argc > 0 ? argv[0] : "conversation_session");
-        return 2;
-    }
-    const char *base_url = env_nonempty("CHATBOTKIT_API_BASE_URL"); /* may be NULL */
+    /* 1. Options from the environment (see common.h): the secret is
+     *    required, the base URL optional, both escaped into the JSON. */
+    char *options_json = NULL;
+    int rc = example_options_from_env(argc > 0 ? argv[0] : "conversation_session", "[CONVERSATION_ID]", &options_json);
+    if (rc != 0)
+        return rc;
+    const char *base_url = env_nonempty("CHATBOTKIT_API_BASE_URL"); /* for messages */
 
     /* The conversation to open a session for: argv[1], else the environment,
      * else a demo id (which the real API will answer with NOT_FOUND). */
@@ -49,20 +45,6 @@ int main(int argc, char **argv)
         conversation_id = "conv_demo";
 
     printf("libchatbotkit %s\n", cbk_version());
-
-    /* 2. Build the options JSON.  The values come from outside the program,
-     *    so escape them instead of pasting them into a format string. */
-    strbuf sb = STRBUF_INIT;
-    sb_append(&sb, "{");
-    sb_append_member_string(&sb, "secret", secret);
-    if (base_url != NULL)
-        sb_append_member_string(&sb, "baseUrl", base_url);
-    sb_append(&sb, "}");
-    char *options_json = sb_take(&sb);
-    if (options_json == NULL) {
-        fprintf(stderr, "error: out of memory\n");
-        return 1;
-    }
 
     int exit_code = 1;
     cbk_error *error = NULL;   /* set by the library only when a call fails */

@@ -57,16 +57,11 @@ static int mint_and_print(const cbk_conversation_session_client *client,
 
 int main(int argc, char **argv)
 {
-    const char *secret = env_nonempty("CHATBOTKIT_API_SECRET");
-    if (secret == NULL) {
-        fprintf(stderr,
-                "error: CHATBOTKIT_API_SECRET is not set.\n"
-                "Set it to your ChatBotKit API secret, e.g.\n"
-                "    CHATBOTKIT_API_SECRET=sk_... %s [CONVERSATION_ID]\n",
-                argc > 0 ? argv[0] : "extend");
-        return 2;
-    }
-    const char *base_url = env_nonempty("CHATBOTKIT_API_BASE_URL"); /* may be NULL */
+    char *base_options = NULL; /* {"secret", "baseUrl"} from the environment */
+    int rc = example_options_from_env(argc > 0 ? argv[0] : "extend", "[CONVERSATION_ID]", &base_options);
+    if (rc != 0)
+        return rc;
+    const char *secret = env_nonempty("CHATBOTKIT_API_SECRET"); /* set: checked above */
     const char *conversation_id = argc > 1 ? argv[1] : env_nonempty("CHATBOTKIT_CONVERSATION_ID");
     if (conversation_id == NULL)
         conversation_id = "conv_demo";
@@ -75,22 +70,10 @@ int main(int argc, char **argv)
 
     int exit_code = 1;
     cbk_error *error = NULL;
-    char *base_options = NULL;
     char *effective = NULL, *masked = NULL;
     cbk_conversation_session_client *base = NULL, *derived = NULL;
 
     /* 1. The base client: credentials and (optionally) the base URL. */
-    strbuf sb = STRBUF_INIT;
-    sb_append(&sb, "{");
-    sb_append_member_string(&sb, "secret", secret);
-    if (base_url != NULL)
-        sb_append_member_string(&sb, "baseUrl", base_url);
-    sb_append(&sb, "}");
-    base_options = sb_take(&sb);
-    if (base_options == NULL) {
-        fprintf(stderr, "error: out of memory\n");
-        goto done;
-    }
     base = cbk_conversation_session_client_new(base_options, &error);
     if (base == NULL) {
         print_cbk_error("cbk_conversation_session_client_new", error);
