@@ -195,6 +195,9 @@ fn build_client(settings: &TransportSettings) -> Result<reqwest::Client> {
     let mut builder = reqwest::Client::builder()
         .no_proxy()
         .http1_only()
+        // The library retries as the SDK does (client::http); reqwest's own
+        // retry layer would only clone every request for nothing.
+        .retry(reqwest::retry::never())
         .user_agent(user_agent);
     if let Some(t) = settings.connect_timeout {
         builder = builder.connect_timeout(t);
