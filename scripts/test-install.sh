@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Installs libchatbotkit into a temporary prefix (through DESTDIR staging, as
-# a packager would), then builds the examples against that prefix three ways
-# and runs each against the loopback stand-in:
-#   1. pkg-config (dynamic)   2. CMake find_package (dynamic)
+# Builds the examples in-tree (examples-c/Makefile), then installs
+# libchatbotkit into a temporary prefix (through DESTDIR staging, as a
+# packager would), builds the examples against that prefix three ways, and
+# runs each build against the loopback stand-in:
+#   0. in-tree Makefile       1. pkg-config (dynamic)   2. CMake find_package (dynamic)
 #   3. static linking (pkg-config --static and CMake's static target),
 #      checked to need no libchatbotkit.so at run time.
 set -euo pipefail
@@ -33,6 +34,11 @@ check "soname" bash -c "readelf -d '$inst/lib/libchatbotkit.so.0' | grep -q 'SON
 export PKG_CONFIG_PATH="$inst/lib/pkgconfig"
 ex="$root/examples-c"
 bin="$work/bin"; mkdir -p "$bin"
+
+# 0. In-tree: examples-c/Makefile against target/release, no install.
+make -s -C "$ex" BUILDDIR="$work/intree" LIBDIR="$root/target/release" >/dev/null
+check "in-tree Makefile build runs" "$root/scripts/with-standin.sh" bash -c \
+    "'$work/intree/conversation_session' >/dev/null && '$work/intree/bot_session' >/dev/null && '$work/intree/extend' >/dev/null && '$work/intree/async' >/dev/null"
 
 # 1. pkg-config, dynamic.
 for p in conversation_session bot_session extend; do
