@@ -37,6 +37,27 @@
  *   call the blocking functions (up to 4096 callbacks blocked at once).
  * - The library is not unloadable: do not dlclose() it while it is in use.
  *
+ * Requests, retries and timeouts
+ * ------------------------------
+ * - Ids are percent-encoded as one path segment (`/ ? # % \`, spaces,
+ *   controls and non-ASCII are encoded); "", "." and ".." are refused and
+ *   nothing is sent. (The Node SDK pastes ids raw: a deliberate difference.)
+ * - Headers, later wins, names compared case-insensitively:
+ *   `cache-control: max-age=0`; the options' `headers`; `authorization`,
+ *   `x-runas-user-id`, `x-runas-child-user-email` (not for a fetch with
+ *   `external`); `x-timezone`; `content-type`; the fetch call's `headers`.
+ *   (Node joins values whose names differ only in case; we keep the later.)
+ * - An attempt that fails with a network error before the response headers,
+ *   or answers 429, 500, 502, 503 or 504, is retried up to `retries` times,
+ *   waiting `retryDelay`, then twice that, and so on. A `Retry-After` on a
+ *   429 or 503 (seconds or an HTTP date) makes a wait longer, never shorter,
+ *   capped at 60 s. A timed-out attempt is retried only when `retryTimeout`
+ *   is true. Failures while reading a body, bodies over `maxResponseBytes`
+ *   and cancellations are never retried. When retries run out on a
+ *   retryable status, the error is made from that last response.
+ * - `timeout` bounds each attempt up to the response headers; reading the
+ *   body gets the same duration again. `0` or absent: no timeout.
+ *
  * Ownership and shutdown order
  * ----------------------------
  * Free strings and errors when done with them; free handles in any order
@@ -63,7 +84,7 @@
  * What kind of failure a `cbk_error` reports. The numbers are part of the
  * ABI and are never reused.
  */
-typedef enum {
+typedef enum cbk_status {
   /**
    * No error.
    */
@@ -109,7 +130,7 @@ typedef enum {
 /**
  * Log levels, most severe first.
  */
-typedef enum {
+typedef enum cbk_log_level {
   /**
    * A request failed for good.
    */
@@ -165,7 +186,7 @@ typedef struct cbk_task cbk_task;
  * on whichever thread made the attempt, possibly several at once.
  */
 typedef void (*cbk_log_callback)(void *user_data,
-                                 cbk_log_level level,
+                                 enum cbk_log_level level,
                                  const char *message);
 
 /**
@@ -183,12 +204,12 @@ typedef void (*cbk_log_callback)(void *user_data,
  */
 typedef void (*cbk_callback)(void *user_data,
                              const char *response_json,
-                             const cbk_error *error);
+                             const struct cbk_error *error);
 
 /**
  * The SDK's pre-2024 name for the bot session client.
  */
-typedef cbk_bot_session_client cbk_session_client;
+typedef struct cbk_bot_session_client cbk_session_client;
 
 #ifdef __cplusplus
 extern "C" {
@@ -197,7 +218,7 @@ extern "C" {
 /**
  * The error's status. `CBK_ERROR_INVALID_ARGUMENT` for a NULL `error`.
  */
-cbk_status cbk_error_status(const cbk_error *error);
+enum cbk_status cbk_error_status(const struct cbk_error *error);
 
 /**
  * The error's code: the SDK's code (`NOT_FOUND`, `ERROR_500`,
@@ -206,31 +227,31 @@ cbk_status cbk_error_status(const cbk_error *error);
  * `INTERNAL_ERROR`). Borrowed from `error`: valid until it is freed.
  * `""` for a NULL `error`.
  */
-const char *cbk_error_code(const cbk_error *error);
+const char *cbk_error_code(const struct cbk_error *error);
 
 /**
  * The error's message, for people. Never contains the secret. Borrowed
  * from `error`: valid until it is freed. `""` for a NULL `error`.
  */
-const char *cbk_error_message(const cbk_error *error);
+const char *cbk_error_message(const struct cbk_error *error);
 
 /**
  * The HTTP status of the response the error was made from; 0 when there
  * was no HTTP response (or `error` is NULL).
  */
-int cbk_error_http_status(const cbk_error *error);
+int cbk_error_http_status(const struct cbk_error *error);
 
 /**
  * The error as JSON:
  * `{"status":"API","code":"NOT_FOUND","message":"...","httpStatus":404}`.
  * Free the result with `cbk_string_free`. NULL for a NULL `error`.
  */
-char *cbk_error_to_json(const cbk_error *error);
+char *cbk_error_to_json(const struct cbk_error *error);
 
 /**
  * Free an error. NULL is accepted and ignored.
  */
-void cbk_error_free(cbk_error *error);
+void cbk_error_free(struct cbk_error *error);
 
 /**
  * Install a log callback receiving every line at `max_level` (a
@@ -259,8 +280,8 @@ void cbk_set_log_callback(int max_level,
  * option or a wrong type; `CBK_ERROR_INVALID_ARGUMENT` for invalid UTF-8 or
  * a value out of range. The message names the option, never its value.
  */
-cbk_conversation_session_client *cbk_conversation_session_client_new(const char *options_json,
-                                                                     cbk_error **error);
+struct cbk_conversation_session_client *cbk_conversation_session_client_new(const char *options_json,
+                                                                            struct cbk_error **error);
 
 /**
  * Derive a client with merged options (`client.extend(options)`).
@@ -276,9 +297,9 @@ cbk_conversation_session_client *cbk_conversation_session_client_new(const char 
  * `caCertificatePem`, `userAgent`) are equal. Free it with
  * `cbk_conversation_session_client_free`. NULL on failure, as `_new`.
  */
-cbk_conversation_session_client *cbk_conversation_session_client_extend(const cbk_conversation_session_client *client,
-                                                                        const char *options_json,
-                                                                        cbk_error **error);
+struct cbk_conversation_session_client *cbk_conversation_session_client_extend(const struct cbk_conversation_session_client *client,
+                                                                               const char *options_json,
+                                                                               struct cbk_error **error);
 
 /**
  * Mint a conversation session (`client.create(conversationId, request)`).
@@ -293,10 +314,10 @@ cbk_conversation_session_client *cbk_conversation_session_client_extend(const cb
  * `cbk_string_free`; NULL on failure with `*error` set. May be called from
  * any thread, including from inside a library callback.
  */
-char *cbk_conversation_session_client_create(const cbk_conversation_session_client *client,
+char *cbk_conversation_session_client_create(const struct cbk_conversation_session_client *client,
                                              const char *conversation_id,
                                              const char *request_json,
-                                             cbk_error **error);
+                                             struct cbk_error **error);
 
 /**
  * Mint a conversation session without blocking.
@@ -308,12 +329,12 @@ char *cbk_conversation_session_client_create(const cbk_conversation_session_clie
  * `cbk_task_wait` to block for the result, `cbk_task_cancel` to cancel, and
  * `cbk_task_free` to release the handle (the client may be freed first).
  */
-cbk_task *cbk_conversation_session_client_create_async(const cbk_conversation_session_client *client,
-                                                       const char *conversation_id,
-                                                       const char *request_json,
-                                                       cbk_callback callback,
-                                                       void *user_data,
-                                                       cbk_error **error);
+struct cbk_task *cbk_conversation_session_client_create_async(const struct cbk_conversation_session_client *client,
+                                                              const char *conversation_id,
+                                                              const char *request_json,
+                                                              cbk_callback callback,
+                                                              void *user_data,
+                                                              struct cbk_error **error);
 
 /**
  * A raw SDK request (`client.clientFetch(path, options)`).
@@ -328,10 +349,10 @@ cbk_task *cbk_conversation_session_client_create_async(const cbk_conversation_se
  * `{"headers":{...},"data":"<base64>","encoding":"base64"}`; freed with
  * `cbk_string_free`. NULL on failure with `*error` set.
  */
-char *cbk_conversation_session_client_fetch(const cbk_conversation_session_client *client,
+char *cbk_conversation_session_client_fetch(const struct cbk_conversation_session_client *client,
                                             const char *path,
                                             const char *options_json,
-                                            cbk_error **error);
+                                            struct cbk_error **error);
 
 /**
  * The client's effective options as JSON (the SDK's `url` and `secret`
@@ -340,30 +361,30 @@ char *cbk_conversation_session_client_fetch(const cbk_conversation_session_clien
  * `_new`. This is the one output that contains the secret: handle it as
  * such. Freed with `cbk_string_free`; NULL on failure.
  */
-char *cbk_conversation_session_client_options(const cbk_conversation_session_client *client,
-                                              cbk_error **error);
+char *cbk_conversation_session_client_options(const struct cbk_conversation_session_client *client,
+                                              struct cbk_error **error);
 
 /**
  * Free a conversation session client. NULL is accepted and ignored.
  * Handles derived from it with `_extend` stay valid.
  */
-void cbk_conversation_session_client_free(cbk_conversation_session_client *client);
+void cbk_conversation_session_client_free(struct cbk_conversation_session_client *client);
 
 /**
  * Create a bot session client (`new BotSessionClient(options)`); the same
  * rules as `cbk_conversation_session_client_new`. Free the handle with
  * `cbk_bot_session_client_free`.
  */
-cbk_bot_session_client *cbk_bot_session_client_new(const char *options_json,
-                                                   cbk_error **error);
+struct cbk_bot_session_client *cbk_bot_session_client_new(const char *options_json,
+                                                          struct cbk_error **error);
 
 /**
  * Derive a bot session client with merged options; the same rules as
  * `cbk_conversation_session_client_extend`.
  */
-cbk_bot_session_client *cbk_bot_session_client_extend(const cbk_bot_session_client *client,
-                                                      const char *options_json,
-                                                      cbk_error **error);
+struct cbk_bot_session_client *cbk_bot_session_client_extend(const struct cbk_bot_session_client *client,
+                                                             const char *options_json,
+                                                             struct cbk_error **error);
 
 /**
  * Mint a bot session (`client.create(botId, request)`).
@@ -372,41 +393,41 @@ cbk_bot_session_client *cbk_bot_session_client_extend(const cbk_bot_session_clie
  * same rules as `cbk_conversation_session_client_create`. The response
  * JSON also carries the new `conversationId`.
  */
-char *cbk_bot_session_client_create(const cbk_bot_session_client *client,
+char *cbk_bot_session_client_create(const struct cbk_bot_session_client *client,
                                     const char *bot_id,
                                     const char *request_json,
-                                    cbk_error **error);
+                                    struct cbk_error **error);
 
 /**
  * Mint a bot session without blocking; the same rules as
  * `cbk_conversation_session_client_create_async`.
  */
-cbk_task *cbk_bot_session_client_create_async(const cbk_bot_session_client *client,
-                                              const char *bot_id,
-                                              const char *request_json,
-                                              cbk_callback callback,
-                                              void *user_data,
-                                              cbk_error **error);
+struct cbk_task *cbk_bot_session_client_create_async(const struct cbk_bot_session_client *client,
+                                                     const char *bot_id,
+                                                     const char *request_json,
+                                                     cbk_callback callback,
+                                                     void *user_data,
+                                                     struct cbk_error **error);
 
 /**
  * A raw SDK request; the same rules as `cbk_conversation_session_client_fetch`.
  */
-char *cbk_bot_session_client_fetch(const cbk_bot_session_client *client,
+char *cbk_bot_session_client_fetch(const struct cbk_bot_session_client *client,
                                    const char *path,
                                    const char *options_json,
-                                   cbk_error **error);
+                                   struct cbk_error **error);
 
 /**
  * The client's effective options as JSON; the same rules as
  * `cbk_conversation_session_client_options`.
  */
-char *cbk_bot_session_client_options(const cbk_bot_session_client *client,
-                                     cbk_error **error);
+char *cbk_bot_session_client_options(const struct cbk_bot_session_client *client,
+                                     struct cbk_error **error);
 
 /**
  * Free a bot session client. NULL is accepted and ignored.
  */
-void cbk_bot_session_client_free(cbk_bot_session_client *client);
+void cbk_bot_session_client_free(struct cbk_bot_session_client *client);
 
 /**
  * Free a string returned by this library.
@@ -429,7 +450,7 @@ const char *cbk_version(void);
  * request is sent, while waiting for the server, or during a retry delay.
  * If it already ran, nothing happens. NULL is ignored.
  */
-void cbk_task_cancel(cbk_task *task);
+void cbk_task_cancel(struct cbk_task *task);
 
 /**
  * Block until the task is done (its callback, if any, has returned) and
@@ -438,15 +459,15 @@ void cbk_task_cancel(cbk_task *task);
  * May be called any number of times, from many threads at once, with or
  * without a callback. Never call it from a task's own callback.
  */
-char *cbk_task_wait(cbk_task *task,
-                    cbk_error **error);
+char *cbk_task_wait(struct cbk_task *task,
+                    struct cbk_error **error);
 
 /**
  * Release a task handle. Does not cancel: the call goes on, its callback
  * still runs, and its resources are released when it finishes. NULL is
  * ignored.
  */
-void cbk_task_free(cbk_task *task);
+void cbk_task_free(struct cbk_task *task);
 
 #ifdef __cplusplus
 }  // extern "C"
