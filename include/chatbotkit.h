@@ -55,6 +55,10 @@
  *   is true. Failures while reading a body, bodies over `maxResponseBytes`
  *   and cancellations are never retried. When retries run out on a
  *   retryable status, the error is made from that last response.
+ * - Redirects are followed as fetch follows them, at most 20: 303, and
+ *   301/302 after a POST, become a GET without a body; 307/308 resend the
+ *   request. A redirect that leaves the origin (scheme, host or port) drops
+ *   `authorization` and cookies for that hop and every later one.
  * - `timeout` bounds each attempt up to the response headers; reading the
  *   body gets the same duration again. `0` or absent: no timeout.
  *

@@ -198,6 +198,9 @@ fn build_client(settings: &TransportSettings) -> Result<reqwest::Client> {
         // The library retries as the SDK does (client::http); reqwest's own
         // retry layer would only clone every request for nothing.
         .retry(reqwest::retry::never())
+        // Redirects are followed by the library, as fetch follows them
+        // (client::http::follow_redirects).
+        .redirect(reqwest::redirect::Policy::none())
         .user_agent(user_agent);
     if let Some(t) = settings.connect_timeout {
         builder = builder.connect_timeout(t);

@@ -136,23 +136,8 @@ fn retry_after(resp: &Response) -> Option<Duration> {
 /// One attempt: headers within `timeout`, then the body within `timeout`
 /// again and within `max_response_bytes`.
 async fn attempt_once(http: &reqwest::Client, req: &Request, policy: &Policy) -> Result<Response> {
-    let mut builder = http
-        .request(req.method.clone(), req.url.clone())
-        .headers(req.headers.clone());
-    builder = match &req.body {
-        Body::Empty => builder,
-        Body::Bytes(b) => builder.body(b.clone()),
-        Body::File { name, mime, data } => {
-            let part = reqwest::multipart::Part::stream(data.clone())
-                .file_name(name.clone())
-                .mime_str(mime)
-                .map_err(|_| Error::invalid_argument("`file.type` is not a valid media type"))?;
-            builder.multipart(reqwest::multipart::Form::new().part("file", part))
-        }
-    };
-    let resp = within(policy.timeout, builder.send())
-        .await?
-        .map_err(|e| transport_error(req, e))?;
+    // The timeout covers the redirects too, as the SDK's covers fetch.
+    let resp = within(policy.timeout, follow_redirects(http, req)).await??;
 
     let status = resp.status();
     let reason = resp
@@ -176,6 +161,89 @@ async fn attempt_once(http: &reqwest::Client, req: &Request, policy: &Policy) ->
         headers,
         body,
     })
+}
+
+/// The most redirects one attempt follows, as fetch.
+const MAX_REDIRECTS: usize = 20;
+
+/// Send `req`, following redirects as fetch does (`redirect: 'follow'`):
+/// 303, and 301/302 after a POST, turn into a GET without a body; 307 and 308
+/// resend the request as is; a redirect to another origin (scheme, host or
+/// port) drops the credentials (`authorization`, `cookie`,
+/// `proxy-authorization`) for that hop and every later one. reqwest's own
+/// policy compares hosts only, so an https-to-http redirect on the same host
+/// would carry the secret in clear text: hence this loop.
+async fn follow_redirects(http: &reqwest::Client, req: &Request) -> Result<reqwest::Response> {
+    use http::header::{
+        AUTHORIZATION, CONTENT_ENCODING, CONTENT_LANGUAGE, CONTENT_LOCATION, CONTENT_TYPE, COOKIE,
+        LOCATION, PROXY_AUTHORIZATION,
+    };
+    let mut method = req.method.clone();
+    let mut url = req.url.clone();
+    let mut headers = req.headers.clone();
+    let mut body = Some(&req.body);
+    for _ in 0..=MAX_REDIRECTS {
+        let mut builder = http
+            .request(method.clone(), url.clone())
+            .headers(headers.clone());
+        builder = match body {
+            None | Some(Body::Empty) => builder,
+            Some(Body::Bytes(b)) => builder.body(b.clone()),
+            Some(Body::File { name, mime, data }) => {
+                let part = reqwest::multipart::Part::stream(data.clone())
+                    .file_name(name.clone())
+                    .mime_str(mime)
+                    .map_err(|_| {
+                        Error::invalid_argument("`file.type` is not a valid media type")
+                    })?;
+                builder.multipart(reqwest::multipart::Form::new().part("file", part))
+            }
+        };
+        let resp = builder
+            .send()
+            .await
+            .map_err(|e| transport_error(&method, &url, e))?;
+        let status = resp.status().as_u16();
+        let location = resp.headers().get(LOCATION).and_then(|v| v.to_str().ok());
+        let (true, Some(location)) = (matches!(status, 301 | 302 | 303 | 307 | 308), location)
+        else {
+            return Ok(resp);
+        };
+        let next = url
+            .join(location)
+            .ok()
+            .filter(|u| matches!(u.scheme(), "http" | "https"))
+            .ok_or_else(|| {
+                Error::network(format!(
+                    "{method} {}: redirected to a location that is not an http: or https: URL",
+                    url.path()
+                ))
+            })?;
+        if (status == 303 && method != Method::HEAD)
+            || (matches!(status, 301 | 302) && method == Method::POST)
+        {
+            method = Method::GET;
+            body = None;
+            for name in [
+                CONTENT_TYPE,
+                CONTENT_ENCODING,
+                CONTENT_LANGUAGE,
+                CONTENT_LOCATION,
+            ] {
+                headers.remove(name);
+            }
+        }
+        if next.origin() != url.origin() {
+            for name in [AUTHORIZATION, COOKIE, PROXY_AUTHORIZATION] {
+                headers.remove(name);
+            }
+        }
+        url = next;
+    }
+    Err(Error::network(format!(
+        "{method} {}: more than {MAX_REDIRECTS} redirects",
+        url.path()
+    )))
 }
 
 /// Run `fut` within `limit`, mapping the elapsed limit onto the SDK's
@@ -216,14 +284,13 @@ async fn read_body(mut resp: reqwest::Response, max: u64) -> Result<bytes::Bytes
 }
 
 /// Map a reqwest failure before the response headers.
-fn transport_error(req: &Request, e: reqwest::Error) -> Error {
+fn transport_error(method: &Method, url: &Url, e: reqwest::Error) -> Error {
     if e.is_timeout() {
         return Error::timeout();
     }
-    let url = &req.url;
     Error::network(format!(
         "{} {}://{}{}: {}",
-        req.method,
+        method,
         url.scheme(),
         url.host_str().unwrap_or(""),
         url.port().map(|p| format!(":{p}")).unwrap_or_default(),
