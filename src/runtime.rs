@@ -46,8 +46,8 @@ extern "C" fn after_fork_in_child() {
 fn state() -> Result<&'static State> {
     let generation = GENERATION.load(Ordering::Acquire);
     let current = CURRENT.load(Ordering::Acquire);
-    // SAFETY: CURRENT is either null or a pointer from Box::leak below,
-    // never freed, so it is valid for 'static.
+    // CURRENT is either null or a pointer from Box::leak below, never freed.
+    // SAFETY: so it is valid for 'static.
     if let Some(state) = unsafe { current.as_ref() } {
         if state.generation == generation {
             return Ok(state);
@@ -62,8 +62,8 @@ fn state() -> Result<&'static State> {
         }
     }
     ATFORK.call_once(|| {
-        // SAFETY: registering a handler that only touches an atomic, which
-        // is async-signal-safe, as a child handler must be.
+        // The handler only touches an atomic, which is async-signal-safe.
+        // SAFETY: as a child handler must be.
         unsafe {
             libc::pthread_atfork(None, None, Some(after_fork_in_child));
         }

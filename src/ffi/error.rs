@@ -155,8 +155,8 @@ pub unsafe extern "C" fn cbk_error_free(error: *mut cbk_error) {
         return;
     }
     guard_or((), || {
-        // SAFETY: `error` came from Box::into_raw in `store_error` and the
-        // caller gives up ownership here.
+        // `error` came from Box::into_raw in `store_error`.
+        // SAFETY: the caller gives up ownership here, once.
         drop(unsafe { Box::from_raw(error) })
     })
 }

@@ -75,8 +75,8 @@ pub extern "C" fn cbk_set_log_callback(
                 };
                 let text = to_c_string(message.to_owned());
                 let user_data = &user_data;
-                // SAFETY: the host's callback, called with its own user data
-                // and a string valid for the call.
+                // The host's callback, with its own user data.
+                // SAFETY: and a string valid for the call.
                 unsafe { callback(user_data.0, c_level, text.as_ptr()) };
             })),
         );

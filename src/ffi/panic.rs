@@ -43,8 +43,8 @@ pub(crate) fn guard<T: Failure>(error: *mut *mut cbk_error, body: impl FnOnce() 
     match outcome {
         Ok(value) => value,
         Err(e) => {
-            // SAFETY: the caller's contract for every `cbk_error **error`
-            // argument: NULL or valid for one pointer write.
+            // Every `cbk_error **error` argument is NULL or valid for one write.
+            // SAFETY: that is the caller's contract.
             unsafe { store_error(error, e) };
             T::failure()
         }

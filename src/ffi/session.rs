@@ -396,8 +396,8 @@ unsafe fn free<H: Handle>(client: *mut H) {
         return;
     }
     guard_or((), || {
-        // SAFETY: made by Box::into_raw in new_handle/extend_handle; the
-        // caller gives up ownership here.
+        // Made by Box::into_raw in new_handle/extend_handle.
+        // SAFETY: the caller gives up ownership here, once.
         drop(unsafe { Box::from_raw(client) })
     })
 }

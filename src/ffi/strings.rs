@@ -68,8 +68,8 @@ pub unsafe extern "C" fn cbk_string_free(s: *mut c_char) {
         return;
     }
     guard_or((), || {
-        // SAFETY: `s` came from `CString::into_raw` in this library and the
-        // caller gives up ownership here.
+        // `s` came from `CString::into_raw` in this library.
+        // SAFETY: and the caller gives up ownership here.
         drop(unsafe { CString::from_raw(s) })
     })
 }

@@ -58,8 +58,8 @@ impl Callback {
         match outcome {
             Ok(json) => {
                 let text = to_c_string(json.clone());
-                // SAFETY: the host's callback with its own user data and a
-                // string valid for the call.
+                // The host's callback, with its own user data.
+                // SAFETY: the string is valid for the call.
                 unsafe { function(self.user_data, text.as_ptr(), std::ptr::null()) }
             }
             Err(e) => {
