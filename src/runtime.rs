@@ -154,6 +154,10 @@ impl Transport {
         })
     }
 
+    pub fn settings(&self) -> &TransportSettings {
+        &self.settings
+    }
+
     /// The HTTP client to use now: this transport's own, unless the process
     /// forked since it was made, in which case the child's pool.
     pub fn client(&self) -> Result<Arc<reqwest::Client>> {

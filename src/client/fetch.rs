@@ -156,10 +156,11 @@ fn method(name: &str) -> Result<Method> {
 
 /// `file: {name, type, data}` with `data` as base64 text.
 fn file_body(v: &Value) -> Result<Body> {
-    let obj = want("file", v, "an object {name, type, data}", Value::is_object)?
-        .as_object()
-        .unwrap_or(&Map::new())
-        .clone();
+    let Some(obj) = v.as_object() else {
+        return Err(Error::invalid_json(
+            "fetch option `file` must be an object {name, type, data}",
+        ));
+    };
     for key in obj.keys() {
         if !matches!(key.as_str(), "name" | "type" | "data") {
             return Err(Error::invalid_json(format!(

@@ -20,7 +20,7 @@ pub use self::options::{Options, OptionsPatch};
 use self::fetch::FetchOptions;
 use self::headers::ClientHeaders;
 use self::http::{Body, Policy, Request};
-use crate::runtime::{self, Transport};
+use crate::runtime::Transport;
 
 /// Which session route a client mints on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -61,21 +61,27 @@ struct Inner {
     options: Options,
     headers: ClientHeaders,
     policy: Policy,
-    transport: Transport,
+    transport: Arc<Transport>,
 }
 
 impl Client {
     /// `new ChatBotKitClient(options)`.
     pub fn new(patch: &OptionsPatch) -> Result<Client> {
-        Client::from_options(Options::new(patch)?)
+        Client::from_options(Options::new(patch)?, None)
     }
 
     /// `client.extend(options)`: a new, independent client.
     pub fn extend(&self, patch: &OptionsPatch) -> Result<Client> {
-        Client::from_options(self.inner.options.apply(patch)?)
+        Client::from_options(
+            self.inner.options.apply(patch)?,
+            Some(&self.inner.transport),
+        )
     }
 
-    fn from_options(options: Options) -> Result<Client> {
+    /// A client for `options`; `parent`'s transport is shared when the
+    /// transport settings did not change (the usual `extend`), else the pool
+    /// for the settings is looked up.
+    fn from_options(options: Options, parent: Option<&Arc<Transport>>) -> Result<Client> {
         let headers = ClientHeaders::new(&options)?;
         let policy = Policy {
             timeout: options.timeout,
@@ -84,7 +90,10 @@ impl Client {
             retry_timeout: options.retry_timeout,
             max_response_bytes: options.max_response_bytes,
         };
-        let transport = Transport::for_settings(&options.transport)?;
+        let transport = match parent {
+            Some(t) if t.settings() == &options.transport => t.clone(),
+            _ => Arc::new(Transport::for_settings(&options.transport)?),
+        };
         Ok(Client {
             inner: Arc::new(Inner {
                 options,
@@ -225,13 +234,4 @@ fn json_text(status: u16, body: bytes::Bytes) -> Result<String> {
     serde_json::from_str::<serde::de::IgnoredAny>(&text)
         .map_err(|e| bad(&format!("is not valid JSON: {e}")))?;
     Ok(text)
-}
-
-/// Run a future to completion on the shared runtime from a blocking caller.
-pub fn block_on<F>(fut: F) -> Result<F::Output>
-where
-    F: std::future::Future + Send,
-    F::Output: Send,
-{
-    runtime::block_on(fut)
 }

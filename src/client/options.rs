@@ -300,8 +300,14 @@ impl Default for Options {
     }
 }
 
+/// The default base URL, parsed once: every client without `baseUrl`
+/// starts from it.
 fn default_base_url() -> Url {
-    Url::parse(DEFAULT_BASE_URL).expect("the default base URL parses")
+    static PARSED: std::sync::LazyLock<Url> = std::sync::LazyLock::new(|| {
+        // A constant, covered by the unit tests: it cannot fail to parse.
+        Url::parse(DEFAULT_BASE_URL).expect("DEFAULT_BASE_URL is a valid URL")
+    });
+    PARSED.clone()
 }
 
 /// A millisecond duration in `0..=MAX_MILLIS`; 0 is kept as zero.

@@ -144,7 +144,7 @@ pub unsafe extern "C" fn cbk_error_to_json(error: *const cbk_error) -> *mut c_ch
             "message": e.error.message,
             "httpStatus": e.error.http_status,
         });
-        into_raw_string(json.to_string()).unwrap_or(std::ptr::null_mut())
+        into_raw_string(json.to_string())
     })
 }
 

@@ -8,7 +8,8 @@ use super::error::cbk_error;
 use super::panic::{guard, guard_or};
 use super::strings::{arg_opt_str, arg_ref, arg_str, into_raw_string};
 use super::task::{cbk_callback, cbk_task};
-use crate::client::{block_on, Client, OptionsPatch, Result, SessionKind};
+use crate::client::{Client, OptionsPatch, Result, SessionKind};
+use crate::runtime::block_on;
 
 /// A conversation session client (the SDK's `ConversationSessionClient`).
 ///
@@ -330,7 +331,7 @@ unsafe fn create<H: Handle>(
     };
     let client = handle.client();
     let request = client.session_request(H::KIND, id, request_json)?;
-    into_raw_string(block_on(client.create_session(request))??)
+    Ok(into_raw_string(block_on(client.create_session(request))??))
 }
 
 /// # Safety
@@ -378,7 +379,7 @@ unsafe fn fetch<H: Handle>(
     };
     let client = handle.client();
     let (request, policy) = client.fetch_request(path, options_json)?;
-    into_raw_string(block_on(client.fetch(request, policy))??)
+    Ok(into_raw_string(block_on(client.fetch(request, policy))??))
 }
 
 /// # Safety
@@ -386,7 +387,9 @@ unsafe fn fetch<H: Handle>(
 unsafe fn options<H: Handle>(client: *const H) -> Result<*mut c_char> {
     // SAFETY: forwarded from the caller.
     let handle = unsafe { arg_ref(client, "client") }?;
-    into_raw_string(handle.client().options().to_json().to_string())
+    Ok(into_raw_string(
+        handle.client().options().to_json().to_string(),
+    ))
 }
 
 /// # Safety

@@ -53,8 +53,8 @@ pub(crate) fn to_c_string(s: String) -> CString {
 }
 
 /// An owned string for the caller, freed with `cbk_string_free`.
-pub(crate) fn into_raw_string(s: String) -> Result<*mut c_char> {
-    Ok(to_c_string(s).into_raw())
+pub(crate) fn into_raw_string(s: String) -> *mut c_char {
+    to_c_string(s).into_raw()
 }
 
 /// Free a string returned by this library.

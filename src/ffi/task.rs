@@ -159,7 +159,7 @@ pub unsafe extern "C" fn cbk_task_wait(
             slot.clone()
                 .unwrap_or_else(|| Err(Error::internal("task finished without an outcome")))
         });
-        into_raw_string(outcome?)
+        Ok(into_raw_string(outcome?))
     })
 }
 
