@@ -33,8 +33,17 @@
  *   parent is unaffected). Tasks started before fork() run and call back
  *   in the parent only: do not wait on them in the child. Do not fork while
  *   another thread is inside a library call.
- * - Callbacks run on the library's I/O threads: keep them short. They may
- *   call the blocking functions (up to 4096 callbacks blocked at once).
+ * - A blocking call does its I/O on the calling thread when no other thread
+ *   is driving the runtime (no hand-off to a library thread, as with a
+ *   hand-written libcurl call); otherwise the driving thread does it.
+ * - Async callbacks run one at a time on the library's callback thread,
+ *   which also drives the async requests: keep them short. A callback may
+ *   call the blocking functions (a create, cbk_task_wait on another task):
+ *   the callback thread's work is first handed to another library thread,
+ *   so other callbacks and requests go on meanwhile.
+ * - The log callback may run on any thread, possibly while the library is
+ *   driving requests on it: it must not call the blocking functions (they
+ *   fail with CBK_ERROR_INVALID_ARGUMENT there).
  * - The library is not unloadable: do not dlclose() it while it is in use.
  *
  * Requests, retries and timeouts
@@ -199,12 +208,13 @@ typedef void (*cbk_log_callback)(void *user_data,
  * (and `response_json` NULL); a cancelled task gets `CBK_ERROR_CANCELLED`.
  * Both are borrowed for the call only: copy what you keep.
  *
- * Callbacks run on the library's I/O threads, so keep them short: a callback
- * that sleeps or waits on your own locks holds up other requests. It may
+ * Callbacks run one at a time on the library's callback thread, which also
+ * drives async requests, so keep them short: a callback that sleeps or
+ * waits on your own locks holds up other callbacks and requests. It may
  * call the library's blocking functions (`_create`, `cbk_task_wait` on
- * another task): the thread's I/O work is handed to another thread first,
- * so nothing stalls; up to 4096 callbacks may be blocked in library calls at
- * once. It must not `cbk_task_wait` on its own task.
+ * another task): the callback thread's work is handed to another library
+ * thread first, so nothing stalls. `cbk_task_wait` on its own task fails
+ * with `CBK_ERROR_INVALID_ARGUMENT`.
  */
 typedef void (*cbk_callback)(void *user_data,
                              const char *response_json,
@@ -265,8 +275,10 @@ void cbk_error_free(struct cbk_error *error);
  * the secret or any header. NULL `callback` turns logging off. The library
  * never installs a global Rust logger.
  *
- * The callback may run on any thread, including several at once, and must
- * not call `cbk_set_log_callback` itself.
+ * The callback may run on any thread, including several at once, possibly
+ * while the library drives requests on that thread: it must not call
+ * `cbk_set_log_callback`, and the blocking functions (`_create`, `_fetch`,
+ * `cbk_task_wait`) fail there with `CBK_ERROR_INVALID_ARGUMENT`.
  */
 void cbk_set_log_callback(int max_level,
                           cbk_log_callback callback,
@@ -461,7 +473,9 @@ void cbk_task_cancel(struct cbk_task *task);
  * return a copy of what the callback got: the response JSON (free it with
  * `cbk_string_free`), or NULL with a copy of the error stored in `*error`.
  * May be called any number of times, from many threads at once, with or
- * without a callback. Never call it from a task's own callback.
+ * without a callback, and from another task's callback. From the task's own
+ * callback (where it could never return) it fails with
+ * `CBK_ERROR_INVALID_ARGUMENT`, as it does from the log callback.
  */
 char *cbk_task_wait(struct cbk_task *task,
                     struct cbk_error **error);

@@ -44,8 +44,10 @@ unsafe impl Sync for UserData {}
 /// the secret or any header. NULL `callback` turns logging off. The library
 /// never installs a global Rust logger.
 ///
-/// The callback may run on any thread, including several at once, and must
-/// not call `cbk_set_log_callback` itself.
+/// The callback may run on any thread, including several at once, possibly
+/// while the library drives requests on that thread: it must not call
+/// `cbk_set_log_callback`, and the blocking functions (`_create`, `_fetch`,
+/// `cbk_task_wait`) fail there with `CBK_ERROR_INVALID_ARGUMENT`.
 #[no_mangle]
 pub extern "C" fn cbk_set_log_callback(
     max_level: c_int,

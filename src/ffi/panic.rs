@@ -62,7 +62,7 @@ pub(crate) const EMPTY: *const c_char = c"".as_ptr();
 #[cfg(feature = "test-panic")]
 /// Test-only export: panics inside the guard.
 #[no_mangle]
-pub extern "C" fn cbk_test_panic(error: *mut *mut cbk_error) -> *mut c_char {
+pub unsafe extern "C" fn cbk_test_panic(error: *mut *mut cbk_error) -> *mut c_char {
     guard(error, || -> Result<*mut c_char> {
         panic!("cbk_test_panic was called")
     })

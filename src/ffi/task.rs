@@ -2,6 +2,7 @@
 //! callback that runs exactly once, cancellation, and a blocking wait.
 
 use std::os::raw::{c_char, c_void};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Condvar, Mutex};
 
 use super::error::cbk_error;
@@ -15,12 +16,13 @@ use crate::runtime;
 /// (and `response_json` NULL); a cancelled task gets `CBK_ERROR_CANCELLED`.
 /// Both are borrowed for the call only: copy what you keep.
 ///
-/// Callbacks run on the library's I/O threads, so keep them short: a callback
-/// that sleeps or waits on your own locks holds up other requests. It may
+/// Callbacks run one at a time on the library's callback thread, which also
+/// drives async requests, so keep them short: a callback that sleeps or
+/// waits on your own locks holds up other callbacks and requests. It may
 /// call the library's blocking functions (`_create`, `cbk_task_wait` on
-/// another task): the thread's I/O work is handed to another thread first,
-/// so nothing stalls; up to 4096 callbacks may be blocked in library calls at
-/// once. It must not `cbk_task_wait` on its own task.
+/// another task): the callback thread's work is handed to another library
+/// thread first, so nothing stalls. `cbk_task_wait` on its own task fails
+/// with `CBK_ERROR_INVALID_ARGUMENT`.
 pub type cbk_callback = Option<
     unsafe extern "C" fn(
         user_data: *mut c_void,
@@ -39,9 +41,44 @@ struct Shared {
     outcome: Mutex<Option<Result<String>>>,
     done: Condvar,
     cancel: tokio::sync::Notify,
+    /// Set by `cbk_task_cancel`: a callback that has not run yet gets
+    /// `CANCELLED`, even when the request finished in the meantime.
+    cancelled: std::sync::atomic::AtomicBool,
 }
 
-/// The host's callback and its user data, moved to a runtime thread.
+impl Shared {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<Result<String>>> {
+        self.outcome.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+thread_local! {
+    /// The tasks whose callbacks are running on this thread, innermost last
+    /// (a callback waiting on another task runs that task's callback).
+    static RUNNING: std::cell::RefCell<Vec<*const Shared>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Marks a task's callback as running on this thread while it lives.
+struct RunningCallback;
+
+impl RunningCallback {
+    fn enter(shared: &Arc<Shared>) -> RunningCallback {
+        RUNNING.with(|r| r.borrow_mut().push(Arc::as_ptr(shared)));
+        RunningCallback
+    }
+
+    fn is_running(shared: &Arc<Shared>) -> bool {
+        RUNNING.with(|r| r.borrow().contains(&Arc::as_ptr(shared)))
+    }
+}
+
+impl Drop for RunningCallback {
+    fn drop(&mut self) {
+        RUNNING.with(|r| r.borrow_mut().pop());
+    }
+}
+
+/// The host's callback and its user data, moved to the callback thread.
 struct Callback {
     function: cbk_callback,
     user_data: *mut c_void,
@@ -88,30 +125,40 @@ where
         outcome: Mutex::new(None),
         done: Condvar::new(),
         cancel: tokio::sync::Notify::new(),
+        cancelled: std::sync::atomic::AtomicBool::new(false),
     });
     let task_shared = shared.clone();
     let callback = Callback {
         function: callback,
         user_data,
     };
-    runtime::spawn(async move {
-        let outcome = tokio::select! {
+    let work = async move {
+        tokio::select! {
             biased;
             _ = task_shared.cancel.notified() => {
                 crate::log::cancelled(&what);
                 Err(Error::cancelled())
             }
             outcome = work => outcome,
+        }
+    };
+    let finished = shared.clone();
+    runtime::spawn_then(work, move |outcome| {
+        let outcome = match outcome {
+            Some(Err(e)) => Err(e),
+            _ if finished.cancelled.load(Ordering::Acquire) => Err(Error::cancelled()),
+            Some(ok) => ok,
+            None => Err(Error::internal("the request ended unexpectedly")),
         };
-        // A panicking callback cannot happen (C cannot unwind into Rust);
-        // the guard keeps a Rust-side panic from killing the worker.
-        guard_or((), || callback.call(&outcome));
-        let mut slot = task_shared
-            .outcome
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
+        {
+            let _running = RunningCallback::enter(&finished);
+            // A panicking callback cannot happen (C cannot unwind into
+            // Rust); the guard keeps a Rust-side panic from going further.
+            guard_or((), || callback.call(&outcome));
+        }
+        let mut slot = finished.outcome.lock().unwrap_or_else(|p| p.into_inner());
         *slot = Some(outcome);
-        task_shared.done.notify_all();
+        finished.done.notify_all();
     })?;
     Ok(Box::into_raw(Box::new(cbk_task { shared })))
 }
@@ -125,6 +172,7 @@ pub unsafe extern "C" fn cbk_task_cancel(task: *mut cbk_task) {
     guard_or((), || {
         // SAFETY: NULL or a live task (caller's contract).
         if let Some(task) = unsafe { task.as_ref() } {
+            task.shared.cancelled.store(true, Ordering::Release);
             task.shared.cancel.notify_one();
         }
     })
@@ -134,7 +182,9 @@ pub unsafe extern "C" fn cbk_task_cancel(task: *mut cbk_task) {
 /// return a copy of what the callback got: the response JSON (free it with
 /// `cbk_string_free`), or NULL with a copy of the error stored in `*error`.
 /// May be called any number of times, from many threads at once, with or
-/// without a callback. Never call it from a task's own callback.
+/// without a callback, and from another task's callback. From the task's own
+/// callback (where it could never return) it fails with
+/// `CBK_ERROR_INVALID_ARGUMENT`, as it does from the log callback.
 #[no_mangle]
 pub unsafe extern "C" fn cbk_task_wait(
     task: *mut cbk_task,
@@ -143,22 +193,21 @@ pub unsafe extern "C" fn cbk_task_wait(
     guard(error, || {
         // SAFETY: NULL or a live task (caller's contract).
         let task = unsafe { arg_ref(task as *const cbk_task, "task") }?;
-        let outcome = runtime::blocking(|| {
-            let mut slot = task
-                .shared
-                .outcome
-                .lock()
-                .unwrap_or_else(|p| p.into_inner());
+        if RunningCallback::is_running(&task.shared) {
+            return Err(Error::invalid_argument(
+                "cbk_task_wait was called from inside that task's own callback, \
+                 where it could never return",
+            ));
+        }
+        let shared = &task.shared;
+        let outcome = runtime::wait(|| {
+            let mut slot = shared.lock();
             while slot.is_none() {
-                slot = task
-                    .shared
-                    .done
-                    .wait(slot)
-                    .unwrap_or_else(|p| p.into_inner());
+                slot = shared.done.wait(slot).unwrap_or_else(|p| p.into_inner());
             }
             slot.clone()
-                .unwrap_or_else(|| Err(Error::internal("task finished without an outcome")))
-        });
+        })?
+        .unwrap_or_else(|| Err(Error::internal("task finished without an outcome")));
         Ok(into_raw_string(outcome?))
     })
 }

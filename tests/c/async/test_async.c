@@ -554,6 +554,56 @@ static void test_cancelled_retry_never_sent(void)
     cbk_conversation_session_client_free(probe);
 }
 
+/* cbk_task_wait on a task from inside that task's own callback could never
+ * return: it fails with INVALID_ARGUMENT instead. */
+static _Atomic(cbk_task *) g_own_task;
+static atomic_int g_own_refused, g_own_other;
+
+static void wait_on_own_task(rec_t *r)
+{
+    (void)r;
+    cbk_task *self = NULL;
+    for (int i = 0; i < 2000 && (self = atomic_load(&g_own_task)) == NULL; i++)
+        sleep_ms(1);
+    if (self == NULL) {
+        atomic_fetch_add(&g_own_other, 1);
+        return;
+    }
+    cbk_error *err = NULL;
+    char *json = cbk_task_wait(self, &err);
+    if (json == NULL && err != NULL && cbk_error_status(err) == CBK_ERROR_INVALID_ARGUMENT &&
+        strstr(cbk_error_message(err), "own callback") != NULL)
+        atomic_fetch_add(&g_own_refused, 1);
+    else
+        atomic_fetch_add(&g_own_other, 1);
+    cbk_string_free(json);
+    cbk_error_free(err);
+}
+
+static void test_wait_on_own_task_from_its_callback_fails(void)
+{
+    cbk_conversation_session_client *c = conv_client(NULL);
+    REQUIRE(c != NULL);
+    rec_t r;
+    rec_init(&r);
+    r.inner = wait_on_own_task;
+    atomic_store(&g_own_task, NULL);
+    cbk_task *t = cbk_conversation_session_client_create_async(c, "slow-100", NULL, rec_callback, &r, NULL);
+    REQUIRE(t != NULL);
+    atomic_store(&g_own_task, t);
+    REC_WAIT(&r);
+    CHECK(is_session(r.json));
+    CHECK_INT_EQ(atomic_load(&g_own_refused), 1);
+    CHECK_INT_EQ(atomic_load(&g_own_other), 0);
+    /* From outside the callback, the same wait works. */
+    char *json = TASK_WAIT(t, NULL);
+    CHECK_STR_EQ(json, r.json);
+    cbk_string_free(json);
+    cbk_task_free(t);
+    rec_destroy(&r);
+    cbk_conversation_session_client_free(c);
+}
+
 int main(void)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -577,5 +627,6 @@ int main(void)
     RUN(test_bad_input);
     RUN(test_null_task_functions);
     RUN(test_cancelled_retry_never_sent);
+    RUN(test_wait_on_own_task_from_its_callback_fails);
     return test_summary();
 }

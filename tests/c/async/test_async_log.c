@@ -317,6 +317,82 @@ static void test_max_level_filters(void)
     cbk_conversation_session_client_free(c);
 }
 
+/* The log callback may run while the library drives requests on its thread:
+ * a blocking call from it fails with INVALID_ARGUMENT instead of deadlocking,
+ * whether the line comes from a blocking call or from an async task. */
+static struct {
+    atomic_int calls, refused, other;
+    cbk_conversation_session_client *client;
+    cbk_task *task;
+} g_reentrant;
+
+static void reentrant_log_callback(void *user_data, cbk_log_level level, const char *message)
+{
+    (void)user_data;
+    (void)level;
+    (void)message;
+    if (atomic_fetch_add(&g_reentrant.calls, 1) >= 4)
+        return;
+    cbk_error *err = NULL;
+    char *json = cbk_conversation_session_client_create(g_reentrant.client, "conv_from_log", NULL, &err);
+    if (json == NULL && err != NULL && cbk_error_status(err) == CBK_ERROR_INVALID_ARGUMENT &&
+        strstr(cbk_error_message(err), "log callback") != NULL)
+        atomic_fetch_add(&g_reentrant.refused, 1);
+    else
+        atomic_fetch_add(&g_reentrant.other, 1);
+    cbk_string_free(json);
+    cbk_error_free(err);
+    if (g_reentrant.task != NULL) {
+        err = NULL;
+        json = cbk_task_wait(g_reentrant.task, &err);
+        if (json == NULL && err != NULL && cbk_error_status(err) == CBK_ERROR_INVALID_ARGUMENT)
+            atomic_fetch_add(&g_reentrant.refused, 1);
+        else
+            atomic_fetch_add(&g_reentrant.other, 1);
+        cbk_string_free(json);
+        cbk_error_free(err);
+    }
+}
+
+static void test_blocking_calls_from_the_log_callback_are_refused(void)
+{
+    memset(&g_reentrant, 0, sizeof g_reentrant);
+    g_reentrant.client = conv_client(NULL);
+    REQUIRE(g_reentrant.client != NULL);
+    cbk_set_log_callback(CBK_LOG_INFO, reentrant_log_callback, NULL);
+    /* A line from a blocking call on this thread: create refused. */
+    char *json = create(g_reentrant.client, "conv_logged_blocking", NULL);
+    CHECK(is_session(json));
+    cbk_string_free(json);
+    CHECK_INT_EQ(atomic_load(&g_reentrant.calls), 1);
+    CHECK_INT_EQ(atomic_load(&g_reentrant.refused), 1);
+    /* A line from an async task, with a task to wait on: both refused. */
+    rec_t r;
+    rec_init(&r);
+    cbk_task *slow = cbk_conversation_session_client_create_async(g_reentrant.client, "slow-300", NULL, NULL,
+                                                                  NULL, NULL);
+    REQUIRE(slow != NULL);
+    g_reentrant.task = slow;
+    cbk_task *t = cbk_conversation_session_client_create_async(g_reentrant.client, "conv_logged_async", NULL,
+                                                               rec_callback, &r, NULL);
+    REQUIRE(t != NULL);
+    REC_WAIT(&r);
+    CHECK(is_session(r.json));
+    char *done = TASK_WAIT(slow, NULL);
+    CHECK(is_session(done));
+    cbk_string_free(done);
+    cbk_set_log_callback(CBK_LOG_ERROR, NULL, NULL);
+    CHECK(atomic_load(&g_reentrant.calls) >= 2);
+    CHECK_INT_EQ(atomic_load(&g_reentrant.other), 0);
+    CHECK(atomic_load(&g_reentrant.refused) >= 3);
+    note("log callback: %d lines, %d blocking calls refused", atomic_load(&g_reentrant.calls),
+         atomic_load(&g_reentrant.refused));
+    cbk_task_free(t);
+    cbk_task_free(slow);
+    rec_destroy(&r);
+    cbk_conversation_session_client_free(g_reentrant.client);
+}
+
 /* Many threads logging at once: one line per attempt, none torn. */
 #define LOGGERS 8
 #define LOGGER_CALLS 6
@@ -413,6 +489,7 @@ int main(void)
     RUN(test_async_attempts_are_logged);
     RUN(test_cancelled_task_is_not_logged_as_success);
     RUN(test_max_level_filters);
+    RUN(test_blocking_calls_from_the_log_callback_are_refused);
     RUN(test_concurrent_logging);
     RUN(test_null_callback_turns_logging_off);
     note("%d log calls in all", atomic_load(&g_log.calls));
