@@ -331,7 +331,10 @@ unsafe fn create<H: Handle>(
     };
     let client = handle.client();
     let request = client.session_request(H::KIND, id, request_json)?;
-    Ok(into_raw_string(block_on(client.create_session(request))??))
+    let client = client.clone();
+    Ok(into_raw_string(block_on(async move {
+        client.create_session(request).await
+    })??))
 }
 
 /// # Safety
@@ -379,7 +382,10 @@ unsafe fn fetch<H: Handle>(
     };
     let client = handle.client();
     let (request, policy) = client.fetch_request(path, options_json)?;
-    Ok(into_raw_string(block_on(client.fetch(request, policy))??))
+    let client = client.clone();
+    Ok(into_raw_string(block_on(async move {
+        client.fetch(request, policy).await
+    })??))
 }
 
 /// # Safety

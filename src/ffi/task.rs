@@ -38,7 +38,7 @@ pub struct cbk_task {
 }
 
 struct Shared {
-    outcome: Mutex<Option<Result<String>>>,
+    slot: Mutex<Slot>,
     done: Condvar,
     cancel: tokio::sync::Notify,
     /// Set by `cbk_task_cancel`: a callback that has not run yet gets
@@ -46,15 +46,24 @@ struct Shared {
     cancelled: std::sync::atomic::AtomicBool,
 }
 
+/// What waiters wait for.
+#[derive(Default)]
+struct Slot {
+    /// What the callback got, once it returned.
+    outcome: Option<Result<String>>,
+    /// Threads in `cbk_task_wait` (a condvar notify is a system call: it is
+    /// made only when someone waits).
+    waiters: usize,
+}
+
 impl Shared {
-    fn lock(&self) -> std::sync::MutexGuard<'_, Option<Result<String>>> {
-        self.outcome.lock().unwrap_or_else(|p| p.into_inner())
+    fn lock(&self) -> std::sync::MutexGuard<'_, Slot> {
+        self.slot.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 
 thread_local! {
-    /// The tasks whose callbacks are running on this thread, innermost last
-    /// (a callback waiting on another task runs that task's callback).
+    /// The tasks whose callbacks are running on this thread, innermost last.
     static RUNNING: std::cell::RefCell<Vec<*const Shared>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
@@ -122,7 +131,7 @@ where
     F: std::future::Future<Output = Result<String>> + Send + 'static,
 {
     let shared = Arc::new(Shared {
-        outcome: Mutex::new(None),
+        slot: Mutex::new(Slot::default()),
         done: Condvar::new(),
         cancel: tokio::sync::Notify::new(),
         cancelled: std::sync::atomic::AtomicBool::new(false),
@@ -156,9 +165,11 @@ where
             // Rust); the guard keeps a Rust-side panic from going further.
             guard_or((), || callback.call(&outcome));
         }
-        let mut slot = finished.outcome.lock().unwrap_or_else(|p| p.into_inner());
-        *slot = Some(outcome);
-        finished.done.notify_all();
+        let mut slot = finished.lock();
+        slot.outcome = Some(outcome);
+        if slot.waiters > 0 {
+            finished.done.notify_all();
+        }
     })?;
     Ok(Box::into_raw(Box::new(cbk_task { shared })))
 }
@@ -200,14 +211,20 @@ pub unsafe extern "C" fn cbk_task_wait(
             ));
         }
         let shared = &task.shared;
-        let outcome = runtime::wait(|| {
-            let mut slot = shared.lock();
-            while slot.is_none() {
-                slot = shared.done.wait(slot).unwrap_or_else(|p| p.into_inner());
-            }
-            slot.clone()
-        })?
-        .unwrap_or_else(|| Err(Error::internal("task finished without an outcome")));
+        let done = shared.lock().outcome.clone();
+        let outcome = match done {
+            Some(outcome) => outcome,
+            None => runtime::wait(|| {
+                let mut slot = shared.lock();
+                slot.waiters += 1;
+                while slot.outcome.is_none() {
+                    slot = shared.done.wait(slot).unwrap_or_else(|p| p.into_inner());
+                }
+                slot.waiters -= 1;
+                slot.outcome.clone()
+            })?
+            .unwrap_or_else(|| Err(Error::internal("task finished without an outcome"))),
+        };
         Ok(into_raw_string(outcome?))
     })
 }

@@ -48,10 +48,12 @@ pub fn on_callback_thread() -> bool {
 #[derive(Default)]
 struct Queue {
     jobs: VecDeque<Job>,
-    /// Tasks spawned and not yet completed (their job not yet queued).
+    /// Tasks started and not yet completed (their job not yet queued).
     in_flight: usize,
-    /// Whether some thread holds (or is about to take) the role.
+    /// Whether some thread holds (or is about to take) the role, and
+    /// whether it is waiting for work on `work`.
     has_holder: bool,
+    holder_idle: bool,
     /// Threads parked as spares, and role hand-offs waiting for one.
     spares: usize,
     handoffs: usize,
@@ -82,7 +84,8 @@ impl Driver {
             q.has_holder = true;
         }
         q.in_flight += 1;
-        if q.in_flight == 1 {
+        if q.holder_idle {
+            q.holder_idle = false;
             self.work.notify_one();
         }
         Ok(())
@@ -177,13 +180,15 @@ impl Driver {
             {
                 let mut q = self.lock();
                 while q.jobs.is_empty() && q.in_flight == 0 {
+                    q.holder_idle = true;
                     q = self.work.wait(q).unwrap_or_else(|p| p.into_inner());
                 }
+                q.holder_idle = false;
                 if !q.jobs.is_empty() {
                     continue;
                 }
             }
-            super::drive(runtime, self.job_queued());
+            super::drive(runtime, self.job_queued(), false);
         }
     }
 }

@@ -25,7 +25,7 @@ mod transport;
 use std::cell::Cell;
 use std::collections::HashMap;
 use std::future::Future;
-use std::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicPtr, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, Once, Weak};
 
 use crate::client::options::TransportSettings;
@@ -41,6 +41,9 @@ static GENERATION: AtomicU64 = AtomicU64::new(0);
 static CURRENT: AtomicPtr<State> = AtomicPtr::new(std::ptr::null_mut());
 static INIT: Mutex<()> = Mutex::new(());
 static ATFORK: Once = Once::new();
+
+/// How many threads are inside the runtime's `block_on` (see `call`).
+static DRIVING_THREADS: AtomicUsize = AtomicUsize::new(0);
 
 thread_local! {
     /// True while this thread is inside the runtime's `block_on`: the only
@@ -106,24 +109,49 @@ fn state() -> Result<&'static State> {
 }
 
 /// Run `fut` inside the runtime's `block_on` on this thread, marked as
-/// driving for the duration.
-fn drive<F: Future>(runtime: &tokio::runtime::Runtime, fut: F) -> F::Output {
+/// driving for the duration. `settle`: before leaving, give the tasks that
+/// `fut` woke on its way out one turn (needed when the runtime may be left
+/// idle after, as after a blocking call: hyper's connection task closes a
+/// connection whose response was refused, or readies it for reuse).
+fn drive<F: Future>(runtime: &tokio::runtime::Runtime, fut: F, settle: bool) -> F::Output {
     struct Driving;
     impl Drop for Driving {
         fn drop(&mut self) {
             DRIVING.with(|d| d.set(false));
+            DRIVING_THREADS.fetch_sub(1, Ordering::Relaxed);
         }
     }
+    DRIVING_THREADS.fetch_add(1, Ordering::Relaxed);
     DRIVING.with(|d| d.set(true));
     let _driving = Driving;
     runtime.block_on(async {
         let output = fut.await;
-        // Give the tasks this call woke on its way out one turn before
-        // leaving the runtime idle: hyper's connection task closes a
-        // connection whose response was refused, or readies it for reuse.
-        tokio::task::yield_now().await;
+        if settle {
+            tokio::task::yield_now().await;
+        }
         output
     })
+}
+
+/// Run a blocking call's future to completion on this thread.
+///
+/// When no other thread is inside the runtime, this thread takes its core
+/// and does the call's I/O itself. When another thread drives it (another
+/// blocking call, or the callback thread with tasks in flight), polling the
+/// future here would bounce every step of the exchange (send, head, body)
+/// between this thread and the driving one; the call runs as a task there
+/// instead, and this thread is woken once, when it is done (or takes the
+/// core over, should the other thread leave first).
+fn call<F>(runtime: &tokio::runtime::Runtime, fut: F) -> Result<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    if DRIVING_THREADS.load(Ordering::Relaxed) == 0 {
+        return Ok(drive(runtime, fut, true));
+    }
+    let task = runtime.spawn(fut);
+    drive(runtime, task, true).map_err(|_| Error::internal("the request task panicked"))
 }
 
 /// Refuse to block where blocking would deadlock: on a thread inside the
@@ -146,21 +174,21 @@ fn may_block() -> Result<()> {
 /// scoped helper thread.
 pub fn block_on<F>(fut: F) -> Result<F::Output>
 where
-    F: Future + Send,
-    F::Output: Send,
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
 {
     may_block()?;
     let state = state()?;
     state.driver.hand_off(&state.runtime)?;
     match tokio::runtime::Handle::try_current() {
-        Err(_) => Ok(drive(&state.runtime, fut)),
+        Err(_) => call(&state.runtime, fut),
         Ok(handle) if handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
-            Ok(blocking(|| drive(&state.runtime, fut)))
+            blocking(|| call(&state.runtime, fut))
         }
         Ok(_) => std::thread::scope(|s| {
-            s.spawn(|| drive(&state.runtime, fut))
+            s.spawn(|| call(&state.runtime, fut))
                 .join()
-                .map_err(|_| Error::internal("the request thread panicked"))
+                .map_err(|_| Error::internal("the request thread panicked"))?
         }),
     }
 }
@@ -221,9 +249,12 @@ where
         then: Some(then),
         output: None,
     };
-    state.runtime.spawn(async move {
+    // Boxed: the task then moves a pointer, not the whole request state.
+    let fut = Box::pin(fut);
+    let task = async move {
         completion.output = Some(fut.await);
         drop(completion);
-    });
+    };
+    state.runtime.spawn(task);
     Ok(())
 }
