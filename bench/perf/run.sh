@@ -409,8 +409,8 @@ row() { # label curl_line cbk_line target_kind(min ratio) note
             printf '  %-44s %14s %14s\n' "the call, inclusive, caller's thread / N" \
                 "$(awk -v t="${ci:-0}" -v n="$CG_N" 'BEGIN { printf "%.0f", t / n }')" \
                 "$(awk -v t="${bi:-0}" -v n="$CG_N" 'BEGIN { printf "%.0f", t / n }')"
-            echo "  (the call = curl_easy_perform / cbk_conversation_session_client_create; the library's socket I/O and"
-            echo "   HTTP parsing run on its runtime thread, outside the caller's inclusive cost, but inside the loop total)"
+            echo "  (the call = curl_easy_perform / cbk_conversation_session_client_create; with no other thread in the"
+            echo "   library, its socket I/O and HTTP parsing run on the caller's thread, inside the call)"
             echo
             echo "  timed loop, Ir per call by shared object (exclusive):"
             echo "    libcurl:";       cg_by_object "$cl" "$CG_N" | sed 's/^/    /'

@@ -139,13 +139,15 @@ async fn attempt_once(http: &reqwest::Client, req: &Request, policy: &Policy) ->
     // The timeout covers the redirects too, as the SDK's covers fetch.
     let resp = within(policy.timeout, follow_redirects(http, req)).await??;
 
-    let status = resp.status();
-    let reason = resp
-        .extensions()
+    // Taken apart, so that the head is moved out rather than copied.
+    let (head, body) = http::Response::<reqwest::Body>::from(resp).into_parts();
+    let status = head.status;
+    let reason = head
+        .extensions
         .get::<hyper::ext::ReasonPhrase>()
         .map(|r| String::from_utf8_lossy(r.as_bytes()).into_owned());
-    let headers = resp.headers().clone();
-    let body = within(policy.timeout, read_body(resp, policy.max_response_bytes))
+    let headers = head.headers;
+    let body = within(policy.timeout, read_body(body, policy.max_response_bytes))
         .await
         .map_err(|e| Error {
             http_status: status.as_u16(),
@@ -259,28 +261,54 @@ async fn within<F: std::future::Future>(limit: Option<Duration>, fut: F) -> Resu
 
 /// Read the body, refusing it as soon as it is known to exceed `max` bytes
 /// (by its `content-length`, or while streaming) without buffering the rest.
-async fn read_body(mut resp: reqwest::Response, max: u64) -> Result<bytes::Bytes> {
+async fn read_body(mut body: reqwest::Body, max: u64) -> Result<bytes::Bytes> {
+    use hyper::body::Body as _;
     let too_large = || {
         Error::invalid_response(
             0,
             format!("the response body is larger than maxResponseBytes ({max} bytes)"),
         )
     };
-    if resp.content_length().is_some_and(|n| n > max) {
+    if body.size_hint().exact().is_some_and(|n| n > max) {
         return Err(too_large());
     }
-    let mut body = bytes::BytesMut::new();
-    while let Some(chunk) = resp
-        .chunk()
-        .await
-        .map_err(|e| Error::network(format!("reading the response body failed: {}", chain(&e))))?
-    {
-        if (body.len() + chunk.len()) as u64 > max {
+    // A body that arrives in one chunk (a session's always does) is kept as
+    // it came, without a copy.
+    let Some(first) = next_chunk(&mut body).await? else {
+        return Ok(bytes::Bytes::new());
+    };
+    if first.len() as u64 > max {
+        return Err(too_large());
+    }
+    let Some(second) = next_chunk(&mut body).await? else {
+        return Ok(first);
+    };
+    let mut all = bytes::BytesMut::from(&first[..]);
+    let mut next = Some(second);
+    while let Some(chunk) = next {
+        if (all.len() + chunk.len()) as u64 > max {
             return Err(too_large());
         }
-        body.extend_from_slice(&chunk);
+        all.extend_from_slice(&chunk);
+        next = next_chunk(&mut body).await?;
     }
-    Ok(body.freeze())
+    Ok(all.freeze())
+}
+
+/// The next non-empty data chunk of `body` (trailers are skipped).
+async fn next_chunk(body: &mut reqwest::Body) -> Result<Option<bytes::Bytes>> {
+    use http_body_util::BodyExt as _;
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| {
+            Error::network(format!("reading the response body failed: {}", chain(&e)))
+        })?;
+        if let Ok(data) = frame.into_data() {
+            if !data.is_empty() {
+                return Ok(Some(data));
+            }
+        }
+    }
+    Ok(None)
 }
 
 /// Map a reqwest failure before the response headers.

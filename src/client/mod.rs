@@ -226,7 +226,7 @@ impl Client {
 /// is dropped, as `response.json()` does).
 fn json_text(status: u16, body: bytes::Bytes) -> Result<String> {
     let bad = |why: &str| Error::invalid_response(status, format!("the response body {why}"));
-    let text = String::from_utf8(body.to_vec()).map_err(|_| bad("is not valid UTF-8"))?;
+    let text = String::from_utf8(Vec::from(body)).map_err(|_| bad("is not valid UTF-8"))?;
     let text = match text.strip_prefix('\u{feff}') {
         Some(rest) => rest.to_owned(),
         None => text,
