@@ -334,7 +334,7 @@ unsafe fn create<H: Handle>(
     let client = client.clone();
     Ok(into_raw_string(block_on(async move {
         client.create_session(request).await
-    })??))
+    })?))
 }
 
 /// # Safety
@@ -385,7 +385,7 @@ unsafe fn fetch<H: Handle>(
     let client = client.clone();
     Ok(into_raw_string(block_on(async move {
         client.fetch(request, policy).await
-    })??))
+    })?))
 }
 
 /// # Safety

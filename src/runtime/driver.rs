@@ -188,7 +188,7 @@ impl Driver {
                     continue;
                 }
             }
-            super::drive(runtime, self.job_queued(), false);
+            super::drive(runtime, self.job_queued());
         }
     }
 }

@@ -109,11 +109,8 @@ fn state() -> Result<&'static State> {
 }
 
 /// Run `fut` inside the runtime's `block_on` on this thread, marked as
-/// driving for the duration. `settle`: before leaving, give the tasks that
-/// `fut` woke on its way out one turn (needed when the runtime may be left
-/// idle after, as after a blocking call: hyper's connection task closes a
-/// connection whose response was refused, or readies it for reuse).
-fn drive<F: Future>(runtime: &tokio::runtime::Runtime, fut: F, settle: bool) -> F::Output {
+/// driving for the duration.
+fn drive<F: Future>(runtime: &tokio::runtime::Runtime, fut: F) -> F::Output {
     struct Driving;
     impl Drop for Driving {
         fn drop(&mut self) {
@@ -124,13 +121,7 @@ fn drive<F: Future>(runtime: &tokio::runtime::Runtime, fut: F, settle: bool) -> 
     DRIVING_THREADS.fetch_add(1, Ordering::Relaxed);
     DRIVING.with(|d| d.set(true));
     let _driving = Driving;
-    runtime.block_on(async {
-        let output = fut.await;
-        if settle {
-            tokio::task::yield_now().await;
-        }
-        output
-    })
+    runtime.block_on(fut)
 }
 
 /// Run a blocking call's future to completion on this thread.
@@ -142,16 +133,28 @@ fn drive<F: Future>(runtime: &tokio::runtime::Runtime, fut: F, settle: bool) -> 
 /// between this thread and the driving one; the call runs as a task there
 /// instead, and this thread is woken once, when it is done (or takes the
 /// core over, should the other thread leave first).
-fn call<F>(runtime: &tokio::runtime::Runtime, fut: F) -> Result<F::Output>
+///
+/// A failed call gives the tasks it woke on its way out one turn before the
+/// runtime may be left idle: hyper's connection task then closes at once a
+/// connection whose response was refused (a successful call's connection is
+/// already back in the pool).
+fn call<T, F>(runtime: &tokio::runtime::Runtime, fut: F) -> Result<T>
 where
-    F: Future + Send + 'static,
-    F::Output: Send + 'static,
+    F: Future<Output = Result<T>> + Send + 'static,
+    T: Send + 'static,
 {
+    let fut = async move {
+        let output = fut.await;
+        if output.is_err() {
+            tokio::task::yield_now().await;
+        }
+        output
+    };
     if DRIVING_THREADS.load(Ordering::Relaxed) == 0 {
-        return Ok(drive(runtime, fut, true));
+        return drive(runtime, fut);
     }
     let task = runtime.spawn(fut);
-    drive(runtime, task, true).map_err(|_| Error::internal("the request task panicked"))
+    drive(runtime, task).map_err(|_| Error::internal("the request task panicked"))?
 }
 
 /// Refuse to block where blocking would deadlock: on a thread inside the
@@ -172,10 +175,10 @@ fn may_block() -> Result<()> {
 /// directly: a worker of a multi-thread runtime hands its other work away
 /// with `block_in_place` first, and any other runtime thread waits on a
 /// scoped helper thread.
-pub fn block_on<F>(fut: F) -> Result<F::Output>
+pub fn block_on<T, F>(fut: F) -> Result<T>
 where
-    F: Future + Send + 'static,
-    F::Output: Send + 'static,
+    F: Future<Output = Result<T>> + Send + 'static,
+    T: Send + 'static,
 {
     may_block()?;
     let state = state()?;
