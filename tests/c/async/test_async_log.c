@@ -322,6 +322,7 @@ static void test_max_level_filters(void)
  * whether the line comes from a blocking call or from an async task. */
 static struct {
     atomic_int calls, refused, other;
+    pthread_t first_thread; /* the thread the first line came on */
     cbk_conversation_session_client *client;
     cbk_task *task;
 } g_reentrant;
@@ -331,7 +332,10 @@ static void reentrant_log_callback(void *user_data, cbk_log_level level, const c
     (void)user_data;
     (void)level;
     (void)message;
-    if (atomic_fetch_add(&g_reentrant.calls, 1) >= 4)
+    int n = atomic_fetch_add(&g_reentrant.calls, 1);
+    if (n == 0)
+        g_reentrant.first_thread = pthread_self();
+    if (n >= 4)
         return;
     cbk_error *err = NULL;
     char *json = cbk_conversation_session_client_create(g_reentrant.client, "conv_from_log", NULL, &err);
@@ -366,6 +370,9 @@ static void test_blocking_calls_from_the_log_callback_are_refused(void)
     cbk_string_free(json);
     CHECK_INT_EQ(atomic_load(&g_reentrant.calls), 1);
     CHECK_INT_EQ(atomic_load(&g_reentrant.refused), 1);
+    /* With no other thread in the library, the blocking call did its I/O,
+     * and so logged its attempt, on this very thread: no hand-off. */
+    CHECK(atomic_load(&g_reentrant.calls) >= 1 && pthread_equal(g_reentrant.first_thread, pthread_self()));
     /* A line from an async task, with a task to wait on: both refused. */
     rec_t r;
     rec_init(&r);
