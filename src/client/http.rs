@@ -182,12 +182,13 @@ async fn follow_redirects(http: &reqwest::Client, req: &Request) -> Result<reqwe
     };
     let mut method = req.method.clone();
     let mut url = req.url.clone();
-    let mut headers = req.headers.clone();
+    // The request's own headers until a hop has to drop some: one copy per hop.
+    let mut headers = std::borrow::Cow::Borrowed(&req.headers);
     let mut body = Some(&req.body);
     for _ in 0..=MAX_REDIRECTS {
         let mut builder = http
             .request(method.clone(), url.clone())
-            .headers(headers.clone());
+            .headers(headers.clone().into_owned());
         builder = match body {
             None | Some(Body::Empty) => builder,
             Some(Body::Bytes(b)) => builder.body(b.clone()),
@@ -232,12 +233,12 @@ async fn follow_redirects(http: &reqwest::Client, req: &Request) -> Result<reqwe
                 CONTENT_LANGUAGE,
                 CONTENT_LOCATION,
             ] {
-                headers.remove(name);
+                headers.to_mut().remove(name);
             }
         }
         if next.origin() != url.origin() {
             for name in [AUTHORIZATION, COOKIE, PROXY_AUTHORIZATION] {
-                headers.remove(name);
+                headers.to_mut().remove(name);
             }
         }
         url = next;
