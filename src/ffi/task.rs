@@ -63,8 +63,9 @@ impl Shared {
 }
 
 thread_local! {
-    /// The tasks whose callbacks are running on this thread, innermost last.
-    static RUNNING: std::cell::RefCell<Vec<*const Shared>> = const { std::cell::RefCell::new(Vec::new()) };
+    /// The task whose callback is running on this thread, if any (callbacks
+    /// never nest: one that blocks hands the callback thread's role away).
+    static RUNNING: std::cell::Cell<*const Shared> = const { std::cell::Cell::new(std::ptr::null()) };
 }
 
 /// Marks a task's callback as running on this thread while it lives.
@@ -72,18 +73,18 @@ struct RunningCallback;
 
 impl RunningCallback {
     fn enter(shared: &Arc<Shared>) -> RunningCallback {
-        RUNNING.with(|r| r.borrow_mut().push(Arc::as_ptr(shared)));
+        RUNNING.with(|r| r.set(Arc::as_ptr(shared)));
         RunningCallback
     }
 
     fn is_running(shared: &Arc<Shared>) -> bool {
-        RUNNING.with(|r| r.borrow().contains(&Arc::as_ptr(shared)))
+        RUNNING.with(|r| std::ptr::eq(r.get(), Arc::as_ptr(shared)))
     }
 }
 
 impl Drop for RunningCallback {
     fn drop(&mut self) {
-        RUNNING.with(|r| r.borrow_mut().pop());
+        RUNNING.with(|r| r.set(std::ptr::null()));
     }
 }
 
@@ -153,11 +154,11 @@ where
     };
     let finished = shared.clone();
     runtime::spawn_then(work, move |outcome| {
-        let outcome = match outcome {
-            Some(Err(e)) => Err(e),
-            _ if finished.cancelled.load(Ordering::Acquire) => Err(Error::cancelled()),
-            Some(ok) => ok,
-            None => Err(Error::internal("the request ended unexpectedly")),
+        // A cancel that came before the callback wins over any outcome.
+        let outcome = if finished.cancelled.load(Ordering::Acquire) {
+            Err(Error::cancelled())
+        } else {
+            outcome.unwrap_or_else(|| Err(Error::internal("the request ended unexpectedly")))
         };
         {
             let _running = RunningCallback::enter(&finished);
