@@ -25,25 +25,45 @@
  * -------------
  * - Every handle is immutable once made and safe to use from many threads
  *   at once. Errors are immutable too.
- * - Blocking calls may be made from any thread, including from inside a
- *   library callback.
- * - One internal runtime, started on first use, serves every handle. After
- *   fork() the child may use the library: its first call builds a new runtime
- *   and new connection pools (handles made in the parent keep working; the
- *   parent is unaffected). Tasks started before fork() run and call back
- *   in the parent only: do not wait on them in the child. Do not fork while
- *   another thread is inside a library call.
- * - A blocking call does its I/O on the calling thread when no other thread
- *   is driving the runtime (no hand-off to a library thread, as with a
- *   hand-written libcurl call); otherwise the driving thread does it.
- * - Async callbacks run one at a time on the library's callback thread,
- *   which also drives the async requests: keep them short. A callback may
- *   call the blocking functions (a create, cbk_task_wait on another task):
- *   the callback thread's work is first handed to another library thread,
- *   so other callbacks and requests go on meanwhile.
- * - The log callback may run on any thread, possibly while the library is
- *   driving requests on it: it must not call the blocking functions (they
- *   fail with CBK_ERROR_INVALID_ARGUMENT there).
+ * - Blocking calls (the creates, the fetches, cbk_task_wait) may be made
+ *   from any thread, including from inside a task callback, without
+ *   deadlock. Blocking calls from many threads run in parallel, on as many
+ *   cores: no thread's request waits for another thread's I/O.
+ * - A blocking call does its own I/O on the calling thread, with no hand-off
+ *   to a library thread, as a libcurl easy handle does. It borrows one of
+ *   the library's "lanes" (a set of event loops, four per core, that hold
+ *   the connection pools) for the length of the call. So connections are
+ *   shared between threads, and a thread made for one call reuses the
+ *   connection of an earlier one. When every lane is busy, the call runs on
+ *   the worker threads instead while the caller waits.
+ * - Async tasks run on the worker threads: one per core (two at least),
+ *   started by the first async call. Task callbacks run on the worker that
+ *   finished the task, so callbacks of different tasks may run at the same
+ *   time on different threads; each task's callback runs exactly once. A
+ *   callback that blocks holds up only its own worker. One that makes a
+ *   blocking library call first hands its worker's other work to another
+ *   thread, so nothing stalls (up to 4096 callbacks may block at once).
+ * - Every library thread that runs your code (workers, and the threads that
+ *   stand in for them) has an 8 MiB stack, as a glibc thread does.
+ * - Pooled connections are checked before reuse: one that the server closed,
+ *   or that received bytes while idle, is never used for a request. While
+ *   lanes hold idle connections, a housekeeping thread looks at them once a
+ *   second, so that connections the server closed, or idle longer than 90
+ *   seconds, are closed even when no call comes; with none, it sleeps.
+ *   Freeing the last handle that uses a pool closes its idle connections,
+ *   and a response with `Connection: close` has its socket closed before
+ *   the call returns.
+ * - fork(): the child may use the library, with handles made in the parent:
+ *   its first call builds new lanes, workers and connection pools (which it
+ *   then reuses); the parent is unaffected. Nothing the parent's threads
+ *   held is used in the child. Tasks started before fork() run and call
+ *   back in the parent only: in the child, cbk_task_wait on such a task
+ *   fails at once with CBK_ERROR_INVALID_ARGUMENT and cbk_task_cancel does
+ *   nothing.
+ * - The log callback may run on any thread, several at once, possibly while
+ *   the library drives requests on that thread: the blocking functions fail
+ *   there with CBK_ERROR_INVALID_ARGUMENT. It may call
+ *   cbk_set_log_callback (the change applies from the next line on).
  * - The library is not unloadable: do not dlclose() it while it is in use.
  *
  * Requests, retries and timeouts
@@ -92,6 +112,11 @@
 #define CHATBOTKIT_VERSION_MINOR 1
 #define CHATBOTKIT_VERSION_PATCH 0
 
+
+/**
+ * The stack size of every library thread that may run host code.
+ */
+#define STACK_SIZE (8 << 20)
 
 /**
  * What kind of failure a `cbk_error` reports. The numbers are part of the
@@ -208,13 +233,13 @@ typedef void (*cbk_log_callback)(void *user_data,
  * (and `response_json` NULL); a cancelled task gets `CBK_ERROR_CANCELLED`.
  * Both are borrowed for the call only: copy what you keep.
  *
- * Callbacks run one at a time on the library's callback thread, which also
- * drives async requests, so keep them short: a callback that sleeps or
- * waits on your own locks holds up other callbacks and requests. It may
- * call the library's blocking functions (`_create`, `cbk_task_wait` on
- * another task): the callback thread's work is handed to another library
- * thread first, so nothing stalls. `cbk_task_wait` on its own task fails
- * with `CBK_ERROR_INVALID_ARGUMENT`.
+ * Callbacks run on the library's worker threads (one per core, 8 MiB
+ * stacks), as their tasks finish: callbacks of different tasks may run at
+ * the same time, on different threads. A callback that blocks holds up
+ * only its own worker. It may call the library's blocking functions
+ * (`_create`, `_fetch`, `cbk_task_wait` on another task): its worker's
+ * other work is first handed to another thread, so nothing stalls.
+ * `cbk_task_wait` on its own task fails with `CBK_ERROR_INVALID_ARGUMENT`.
  */
 typedef void (*cbk_callback)(void *user_data,
                              const char *response_json,
@@ -276,9 +301,14 @@ void cbk_error_free(struct cbk_error *error);
  * never installs a global Rust logger.
  *
  * The callback may run on any thread, including several at once, possibly
- * while the library drives requests on that thread: it must not call
- * `cbk_set_log_callback`, and the blocking functions (`_create`, `_fetch`,
- * `cbk_task_wait`) fail there with `CBK_ERROR_INVALID_ARGUMENT`.
+ * while the library drives requests on that thread: the blocking functions
+ * (`_create`, `_fetch`, `cbk_task_wait`) fail there with
+ * `CBK_ERROR_INVALID_ARGUMENT`. It may call `cbk_set_log_callback`: the
+ * change applies from the next line on. A callback that was replaced may
+ * still receive lines that other threads were already logging. The library
+ * keeps each distinct (callback, user data, level) it was given until the
+ * process exits (a few dozen bytes each), which is what makes replacing a
+ * callback safe while other threads log.
  */
 void cbk_set_log_callback(int max_level,
                           cbk_log_callback callback,
@@ -461,10 +491,11 @@ void cbk_string_free(char *s);
 const char *cbk_version(void);
 
 /**
- * Cancel a task. If its callback has not run yet, it runs with
+ * Cancel a task. If its callback has not started yet, it runs with
  * `CBK_ERROR_CANCELLED` (code `CANCELLED`) as soon as possible: before the
  * request is sent, while waiting for the server, or during a retry delay.
- * If it already ran, nothing happens. NULL is ignored.
+ * If it already started, nothing happens. In a forked child, a task started
+ * before the fork is not affected. NULL is ignored.
  */
 void cbk_task_cancel(struct cbk_task *task);
 
@@ -473,9 +504,10 @@ void cbk_task_cancel(struct cbk_task *task);
  * return a copy of what the callback got: the response JSON (free it with
  * `cbk_string_free`), or NULL with a copy of the error stored in `*error`.
  * May be called any number of times, from many threads at once, with or
- * without a callback, and from another task's callback. From the task's own
- * callback (where it could never return) it fails with
- * `CBK_ERROR_INVALID_ARGUMENT`, as it does from the log callback.
+ * without a callback, and from another task's callback. Fails at once with
+ * `CBK_ERROR_INVALID_ARGUMENT` where it could never return: from the task's
+ * own callback, from the log callback, and in a forked child on a task
+ * started before the fork.
  */
 char *cbk_task_wait(struct cbk_task *task,
                     struct cbk_error **error);

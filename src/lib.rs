@@ -12,6 +12,7 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 
 pub mod client;
+pub mod error;
 pub mod ffi;
 pub mod log;
 pub mod runtime;

@@ -5,8 +5,8 @@
 //! attempt, the status or failure and the elapsed time. Headers are never
 //! logged, so neither is the secret.
 
-use std::sync::atomic::{AtomicU8, Ordering};
-use std::sync::RwLock;
+use std::sync::atomic::{AtomicPtr, Ordering};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use crate::client::http::{Request, Response};
@@ -23,29 +23,59 @@ pub enum Level {
 
 pub type Sink = Box<dyn Fn(Level, &str) + Send + Sync>;
 
-/// The most verbose level the sink wants; 0 when there is no sink.
-static MAX_LEVEL: AtomicU8 = AtomicU8::new(0);
-static SINK: RwLock<Option<Sink>> = RwLock::new(None);
-
-/// Install (or with `None`, remove) the sink.
-pub fn set_sink(max_level: Level, sink: Option<Sink>) {
-    let mut slot = SINK.write().unwrap_or_else(|p| p.into_inner());
-    let level = if sink.is_some() { max_level as u8 } else { 0 };
-    *slot = sink;
-    MAX_LEVEL.store(level, Ordering::Release);
+/// An installed sink and the most verbose level it wants.
+struct Installed {
+    key: SinkKey,
+    sink: Sink,
 }
 
-fn enabled(level: Level) -> bool {
-    level as u8 <= MAX_LEVEL.load(Ordering::Acquire)
+/// What tells two sinks apart: the level and whatever the installer uses
+/// to identify its sink (the C callback and user data).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct SinkKey {
+    pub max_level: Level,
+    pub id: (usize, usize),
+}
+
+/// The sink in use, read without a lock: a line is never held up by
+/// another thread, a sink may replace itself from inside its own call, and
+/// no lock can be left held across fork() by a thread that was logging.
+static CURRENT: AtomicPtr<Installed> = AtomicPtr::new(std::ptr::null_mut());
+/// Every sink ever installed. They are never freed, because another
+/// thread may still be inside one that was just replaced; installing the
+/// same one again reuses it, so this grows only with distinct sinks.
+static INSTALLED: Mutex<Vec<&'static Installed>> = Mutex::new(Vec::new());
+
+/// Install the sink `key` identifies (made by `make` the first time), or
+/// with `None`, remove the sink.
+pub fn set_sink(install: Option<(SinkKey, &dyn Fn() -> Sink)>) {
+    let Some((key, make)) = install else {
+        CURRENT.store(std::ptr::null_mut(), Ordering::Release);
+        return;
+    };
+    let mut installed = INSTALLED.lock().unwrap_or_else(|p| p.into_inner());
+    let found = installed.iter().copied().find(|i| i.key == key);
+    let sink = found.unwrap_or_else(|| {
+        let new: &'static Installed = Box::leak(Box::new(Installed { key, sink: make() }));
+        installed.push(new);
+        new
+    });
+    CURRENT.store(
+        sink as *const Installed as *mut Installed,
+        Ordering::Release,
+    );
+}
+
+fn current(level: Level) -> Option<&'static Installed> {
+    // CURRENT is null or a pointer leaked in `set_sink`, never freed.
+    // SAFETY: so it is valid for 'static.
+    unsafe { CURRENT.load(Ordering::Acquire).as_ref() }.filter(|i| level <= i.key.max_level)
 }
 
 fn emit(level: Level, message: impl FnOnce() -> String) {
-    if !enabled(level) {
-        return;
-    }
-    let slot = SINK.read().unwrap_or_else(|p| p.into_inner());
-    if let Some(sink) = slot.as_ref() {
-        sink(level, &message());
+    if let Some(installed) = current(level) {
+        let message = message();
+        crate::runtime::no_blocking("the log callback", || (installed.sink)(level, &message));
     }
 }
 

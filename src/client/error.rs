@@ -1,115 +1,9 @@
-//! The library's error value and the Node SDK's error mapping.
-//!
-//! Every failure, from a bad argument to a 503 after retries, ends up as one
-//! [`Error`]: a [`Status`] (what kind of failure), the SDK's `code` string, a
-//! human message and the HTTP status when a response was seen. Messages are
-//! written here and nowhere else from server data, so the rule "the secret
-//! never appears in an error" is checked in one place: no constructor takes an
-//! option value, only option *names*.
+//! The Node SDK's mapping of a non-2xx response onto [`Error`]
+//! (`ResponsePromise.getRequest` in `@chatbotkit/sdk`).
 
-use std::fmt;
-
-/// The kind of failure. The C layer maps it one to one onto `cbk_status`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Status {
-    InvalidArgument,
-    InvalidJson,
-    Api,
-    Timeout,
-    Network,
-    InvalidResponse,
-    Cancelled,
-    Internal,
-}
-
-impl Status {
-    /// The name used in `cbk_error_to_json` (`"status":"API"`).
-    pub fn name(self) -> &'static str {
-        match self {
-            Status::InvalidArgument => "INVALID_ARGUMENT",
-            Status::InvalidJson => "INVALID_JSON",
-            Status::Api => "API",
-            Status::Timeout => "TIMEOUT",
-            Status::Network => "NETWORK",
-            Status::InvalidResponse => "INVALID_RESPONSE",
-            Status::Cancelled => "CANCELLED",
-            Status::Internal => "INTERNAL",
-        }
-    }
-
-    /// Our code string for failures the SDK has no code for.
-    fn default_code(self) -> &'static str {
-        match self {
-            Status::InvalidArgument => "INVALID_ARGUMENT",
-            Status::InvalidJson => "INVALID_JSON",
-            Status::Api => "GENERIC_ERROR",
-            Status::Timeout => TIMEOUT_ERROR,
-            Status::Network => "NETWORK_ERROR",
-            Status::InvalidResponse => "INVALID_RESPONSE",
-            Status::Cancelled => "CANCELLED",
-            Status::Internal => "INTERNAL_ERROR",
-        }
-    }
-}
-
-/// The SDK's code and message for a timed-out request (`TimeoutError`).
-pub const TIMEOUT_ERROR: &str = "TimeoutError";
-
-/// A failed call. `Debug` and `Display` show only these fields, none of
-/// which ever holds a credential.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Error {
-    pub status: Status,
-    pub code: String,
-    pub message: String,
-    /// The HTTP status of the response the error was made from, 0 when none.
-    pub http_status: u16,
-}
-
-pub type Result<T, E = Error> = std::result::Result<T, E>;
+pub use crate::error::{Error, Result, Status, TIMEOUT_ERROR};
 
 impl Error {
-    fn new(status: Status, message: impl Into<String>) -> Error {
-        Error {
-            status,
-            code: status.default_code().to_owned(),
-            message: message.into(),
-            http_status: 0,
-        }
-    }
-
-    pub fn invalid_argument(message: impl Into<String>) -> Error {
-        Error::new(Status::InvalidArgument, message)
-    }
-
-    pub fn invalid_json(message: impl Into<String>) -> Error {
-        Error::new(Status::InvalidJson, message)
-    }
-
-    pub fn network(message: impl Into<String>) -> Error {
-        Error::new(Status::Network, message)
-    }
-
-    pub fn invalid_response(http_status: u16, message: impl Into<String>) -> Error {
-        Error {
-            http_status,
-            ..Error::new(Status::InvalidResponse, message)
-        }
-    }
-
-    pub fn internal(message: impl Into<String>) -> Error {
-        Error::new(Status::Internal, message)
-    }
-
-    pub fn cancelled() -> Error {
-        Error::new(Status::Cancelled, "the request was cancelled")
-    }
-
-    /// The SDK's `TimeoutError`: code and message are both the name.
-    pub fn timeout() -> Error {
-        Error::new(Status::Timeout, TIMEOUT_ERROR)
-    }
-
     /// The error for a final non-2xx response, exactly as the SDK builds it
     /// (`ResponsePromise.getRequest` in `@chatbotkit/sdk`).
     ///
@@ -163,35 +57,6 @@ fn standard_error(http_status: u16) -> (String, String) {
     };
     (code.to_owned(), message.to_owned())
 }
-
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} ({}): {}",
-            self.code,
-            self.status.name(),
-            self.message
-        )?;
-        if self.http_status != 0 {
-            write!(f, " [HTTP {}]", self.http_status)?;
-        }
-        Ok(())
-    }
-}
-
-impl fmt::Debug for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Error")
-            .field("status", &self.status)
-            .field("code", &self.code)
-            .field("message", &self.message)
-            .field("http_status", &self.http_status)
-            .finish()
-    }
-}
-
-impl std::error::Error for Error {}
 
 #[cfg(test)]
 mod tests {

@@ -96,9 +96,28 @@ pub async fn send(http: &reqwest::Client, req: &Request, policy: &Policy) -> Res
                 tokio::time::sleep(wait).await;
                 delay = delay.saturating_mul(2);
             }
-            None => return outcome,
+            None => {
+                if outcome.as_ref().map_or(true, closes_connection) {
+                    // One turn for the connection task before the caller may
+                    // leave the runtime (a lane is driven only during calls):
+                    // a connection that must not be reused is then closed
+                    // now, not at the next call.
+                    tokio::task::yield_now().await;
+                }
+                return outcome;
+            }
         }
     }
+}
+
+/// Whether the server said it closes the connection after this response.
+fn closes_connection(resp: &Response) -> bool {
+    resp.headers
+        .get_all(http::header::CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|token| token.trim().eq_ignore_ascii_case("close"))
 }
 
 /// Network errors are retried; timeouts only when `retryTimeout` is on;

@@ -10,6 +10,7 @@ pub mod headers;
 pub mod http;
 pub mod json;
 pub mod options;
+pub mod transport;
 pub mod url;
 
 use std::sync::Arc;
@@ -20,7 +21,7 @@ pub use self::options::{Options, OptionsPatch};
 use self::fetch::FetchOptions;
 use self::headers::ClientHeaders;
 use self::http::{Body, Policy, Request};
-use crate::runtime::Transport;
+use self::transport::Transport;
 
 /// Which session route a client mints on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -92,7 +93,7 @@ impl Client {
         };
         let transport = match parent {
             Some(t) if t.settings() == &options.transport => t.clone(),
-            _ => Arc::new(Transport::for_settings(&options.transport)?),
+            _ => Transport::for_settings(&options.transport),
         };
         Ok(Client {
             inner: Arc::new(Inner {

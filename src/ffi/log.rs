@@ -4,7 +4,7 @@ use std::os::raw::{c_char, c_int, c_void};
 
 use super::panic::guard_or;
 use super::strings::to_c_string;
-use crate::log::{set_sink, Level};
+use crate::log::{set_sink, Level, Sink, SinkKey};
 
 /// Log levels, most severe first.
 #[repr(C)]
@@ -45,9 +45,14 @@ unsafe impl Sync for UserData {}
 /// never installs a global Rust logger.
 ///
 /// The callback may run on any thread, including several at once, possibly
-/// while the library drives requests on that thread: it must not call
-/// `cbk_set_log_callback`, and the blocking functions (`_create`, `_fetch`,
-/// `cbk_task_wait`) fail there with `CBK_ERROR_INVALID_ARGUMENT`.
+/// while the library drives requests on that thread: the blocking functions
+/// (`_create`, `_fetch`, `cbk_task_wait`) fail there with
+/// `CBK_ERROR_INVALID_ARGUMENT`. It may call `cbk_set_log_callback`: the
+/// change applies from the next line on. A callback that was replaced may
+/// still receive lines that other threads were already logging. The library
+/// keeps each distinct (callback, user data, level) it was given until the
+/// process exits (a few dozen bytes each), which is what makes replacing a
+/// callback safe while other threads log.
 #[no_mangle]
 pub extern "C" fn cbk_set_log_callback(
     max_level: c_int,
@@ -62,13 +67,16 @@ pub extern "C" fn cbk_set_log_callback(
             _ => Level::Debug,
         };
         let Some(callback) = callback else {
-            set_sink(level, None);
+            set_sink(None);
             return;
         };
-        let user_data = UserData(user_data);
-        set_sink(
-            level,
-            Some(Box::new(move |level: Level, message: &str| {
+        let key = SinkKey {
+            max_level: level,
+            id: (callback as usize, user_data as usize),
+        };
+        let make = || -> Sink {
+            let user_data = UserData(user_data);
+            Box::new(move |level: Level, message: &str| {
                 let c_level = match level {
                     Level::Error => cbk_log_level::CBK_LOG_ERROR,
                     Level::Warn => cbk_log_level::CBK_LOG_WARN,
@@ -80,7 +88,8 @@ pub extern "C" fn cbk_set_log_callback(
                 // The host's callback, with its own user data.
                 // SAFETY: and a string valid for the call.
                 unsafe { callback(user_data.0, c_level, text.as_ptr()) };
-            })),
-        );
+            })
+        };
+        set_sink(Some((key, &make)));
     })
 }

@@ -1,74 +1,106 @@
-//! The shared tokio runtime, fork-aware, and how calls use it.
+//! Where the library's futures run. This layer knows nothing of HTTP or of
+//! the SDK: it runs futures, keeps per-runtime values (in practice the HTTP
+//! clients, which own connection pools) beside the runtime that drives them,
+//! and carries async tasks to exactly one completion.
 //!
-//! One current-thread runtime, started on first use, serves every handle.
-//! A blocking call runs its request inside `Runtime::block_on` on the
-//! caller's own thread: when no other thread is driving the runtime, that
-//! thread takes the runtime's core and does the I/O itself, so a call costs
-//! what a hand-written libcurl call costs (write, wait, read; no wake-up of
-//! another thread). While another thread drives, the caller's future is
-//! polled on its own thread and its I/O is done by the driving one. Async
-//! tasks are driven by the callback thread (`driver`), which also runs their
-//! callbacks.
+//! # The design, in one place
 //!
-//! Threads do not survive `fork()`, so a `pthread_atfork` child handler
-//! bumps a generation counter; the first call in the child sees the old
-//! generation and builds a new runtime and callback thread (the parent's
-//! are leaked in the child, never touched again). Connection pools
-//! (`transport`) are keyed by generation too, so a child never reuses its
-//! parent's sockets.
+//! Two kinds of tokio runtime serve a process:
+//!
+//! - **Lanes** ([`lanes`]) serve blocking calls. A lane is a current-thread
+//!   runtime that a calling thread borrows for one call and drives itself,
+//!   inside `Runtime::block_on`: the request is written, awaited and read on
+//!   the caller's own thread, as a libcurl easy handle does it, with no
+//!   hand-off to another thread. T threads calling at once borrow T lanes
+//!   and run on T cores. Lanes outlive the threads that borrow them, so
+//!   their pooled connections serve whichever thread comes next: a thread
+//!   per request still reuses connections. A call that finds every lane
+//!   busy (there are at most [`lanes::max_lanes`]) runs on the workers.
+//! - **Workers** serve async tasks: one multi-thread runtime with a worker
+//!   per core, started on the first async call. A task's completion (the
+//!   host's callback) runs on the worker that finished it, so callbacks may
+//!   run several at once. A callback that makes a blocking call first hands
+//!   its worker's other work to another thread (`block_in_place`), so
+//!   nothing else stalls and nothing deadlocks.
+//!
+//! Every thread that runs host code (the workers and the threads that take
+//! their place) has an 8 MiB stack, glibc's default.
+//!
+//! A lane is driven only while borrowed, so its idle connections are looked
+//! after in three ways (see [`lanes`]): each call first lets the lane's
+//! connection tasks see what arrived while it was idle (a zero-timeout
+//! poll, as libcurl checks a connection before reuse), so a connection that
+//! the server closed or wrote to is never used; a housekeeping thread turns
+//! idle lanes once a second while they hold connections, so idle timeouts
+//! and server closes are acted on even if no call comes; and freeing a
+//! [`PerRuntime`] value turns its lanes at once, closing its connections.
+//!
+//! # Fork
+//!
+//! Threads do not survive `fork()`. A `pthread_atfork` child handler bumps a
+//! generation counter; the first call in the child sees a new generation
+//! and builds new lanes, workers and per-runtime values. Everything of the
+//! parent's generation is leaked in the child, never touched again: its
+//! sockets and epoll instances are shared with the parent, and closing them
+//! would break the parent's connections. No lock or counter of the old
+//! generation is consulted in the child.
 //!
 //! The runtime is never shut down: the library is not unloadable.
 
-mod driver;
-mod transport;
+mod lanes;
+mod local;
+pub mod task;
 
 use std::cell::Cell;
-use std::collections::HashMap;
 use std::future::Future;
-use std::sync::atomic::{AtomicPtr, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Mutex, Once, Weak};
+use std::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
+use std::sync::{Mutex, Once, OnceLock};
 
-use crate::client::options::TransportSettings;
-use crate::client::{Error, Result};
+use crate::error::{Error, Result};
 
-pub use driver::on_callback_thread;
-pub use transport::Transport;
+pub use local::PerRuntime;
+
+/// The stack size of every library thread that may run host code.
+pub const STACK_SIZE: usize = 8 << 20;
 
 /// Bumped in the child after every `fork()`.
 static GENERATION: AtomicU64 = AtomicU64::new(0);
-/// The current generation's state, leaked on purpose (one per process
-/// generation).
+/// The current generation's state, leaked on purpose (one per generation).
 static CURRENT: AtomicPtr<State> = AtomicPtr::new(std::ptr::null_mut());
 static INIT: Mutex<()> = Mutex::new(());
 static ATFORK: Once = Once::new();
 
-/// How many threads are inside the runtime's `block_on` (see `call`).
-static DRIVING_THREADS: AtomicUsize = AtomicUsize::new(0);
-
 thread_local! {
-    /// True while this thread is inside the runtime's `block_on`: the only
-    /// host code that can run then is the log callback.
-    static DRIVING: Cell<bool> = const { Cell::new(false) };
+    /// Set while this thread runs code that must not block in the library
+    /// (the log callback): a blocking call there is refused, not deadlocked.
+    static NO_BLOCKING: Cell<Option<&'static str>> = const { Cell::new(None) };
 }
 
+/// One process generation's runtimes.
 struct State {
     generation: u64,
-    /// The state this one replaced after a fork, kept reachable: it is never
-    /// used in this process again, but it is not garbage either.
+    /// The state this one replaced after a fork: never used in this process
+    /// again, but kept reachable (it is not garbage, and a leak checker
+    /// should not call it so).
     _previous: Option<&'static State>,
-    runtime: tokio::runtime::Runtime,
-    driver: driver::Driver,
-    pools: Mutex<HashMap<TransportSettings, Weak<reqwest::Client>>>,
+    lanes: lanes::Lanes,
+    workers: OnceLock<tokio::runtime::Runtime>,
 }
+
 extern "C" fn after_fork_in_child() {
     GENERATION.fetch_add(1, Ordering::AcqRel);
 }
 
+/// The generation of this process (0 until the first fork).
+pub fn generation() -> u64 {
+    GENERATION.load(Ordering::Acquire)
+}
+
 /// The state of the current process generation, built on first use.
 fn state() -> Result<&'static State> {
-    let generation = GENERATION.load(Ordering::Acquire);
+    let generation = generation();
     let current = CURRENT.load(Ordering::Acquire);
-    // CURRENT is either null or a pointer from Box::leak below, never freed.
+    // CURRENT is null or a pointer from Box::leak below, never freed.
     // SAFETY: so it is valid for 'static.
     if let Some(state) = unsafe { current.as_ref() } {
         if state.generation == generation {
@@ -90,91 +122,130 @@ fn state() -> Result<&'static State> {
             libc::pthread_atfork(None, None, Some(after_fork_in_child));
         }
     });
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .thread_name("chatbotkit-blocking")
-        .build()
-        .map_err(|e| Error::internal(format!("the runtime could not start: {e}")))?;
+    // The previous generation's state stays leaked and unreachable from
+    // CURRENT: nothing of it may run in this process again.
     // SAFETY: as above.
     let previous = unsafe { current.as_ref() };
     let state: &'static State = Box::leak(Box::new(State {
         generation,
         _previous: previous,
-        runtime,
-        driver: driver::Driver::default(),
-        pools: Mutex::new(HashMap::new()),
+        lanes: lanes::Lanes::new(),
+        workers: OnceLock::new(),
     }));
     CURRENT.store(state as *const State as *mut State, Ordering::Release);
     Ok(state)
 }
 
-/// Run `fut` inside the runtime's `block_on` on this thread, marked as
-/// driving for the duration.
-fn drive<F: Future>(runtime: &tokio::runtime::Runtime, fut: F) -> F::Output {
-    struct Driving;
-    impl Drop for Driving {
-        fn drop(&mut self) {
-            DRIVING.with(|d| d.set(false));
-            DRIVING_THREADS.fetch_sub(1, Ordering::Relaxed);
+impl State {
+    /// The worker runtime, started on first use.
+    fn workers(&self) -> Result<&tokio::runtime::Runtime> {
+        if let Some(rt) = self.workers.get() {
+            return Ok(rt);
+        }
+        let _guard = INIT.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(rt) = self.workers.get() {
+            return Ok(rt);
+        }
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            // Two at least, so that one slow callback never holds up the rest.
+            .worker_threads(cores.max(2))
+            .thread_name("chatbotkit-worker")
+            .thread_stack_size(STACK_SIZE)
+            // Threads that take a worker's place while its callback blocks.
+            .max_blocking_threads(4096)
+            .enable_all()
+            .build()
+            .map_err(|e| Error::internal(format!("the worker threads could not start: {e}")))?;
+        Ok(self.workers.get_or_init(|| rt))
+    }
+
+    /// Run `fut` on a worker and wait for it on this thread.
+    fn on_workers<T, F>(&self, fut: F) -> Result<T>
+    where
+        F: Future<Output = Result<T>> + Send + 'static,
+        T: Send + 'static,
+    {
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        self.workers()?.spawn(async move {
+            let _ = tx.send(fut.await);
+        });
+        rx.recv()
+            .map_err(|_| Error::internal("the request task panicked"))?
+    }
+
+    /// Run a blocking call on a lane of its own, or on the workers when
+    /// every lane is busy.
+    fn call<T, F>(&'static self, fut: F) -> Result<T>
+    where
+        F: Future<Output = Result<T>> + Send + 'static,
+        T: Send + 'static,
+    {
+        match self.lanes.borrow() {
+            Some(lane) => lane.run(fut),
+            None => self.on_workers(fut),
         }
     }
-    DRIVING_THREADS.fetch_add(1, Ordering::Relaxed);
-    DRIVING.with(|d| d.set(true));
-    let _driving = Driving;
-    runtime.block_on(fut)
 }
 
-/// Run a blocking call's future to completion on this thread.
-///
-/// When no other thread is inside the runtime, this thread takes its core
-/// and does the call's I/O itself. When another thread drives it (another
-/// blocking call, or the callback thread with tasks in flight), polling the
-/// future here would bounce every step of the exchange (send, head, body)
-/// between this thread and the driving one; the call runs as a task there
-/// instead, and this thread is woken once, when it is done (or takes the
-/// core over, should the other thread leave first).
-///
-/// A failed call gives the tasks it woke on its way out one turn before the
-/// runtime may be left idle: hyper's connection task then closes at once a
-/// connection whose response was refused (a successful call's connection is
-/// already back in the pool).
-fn call<T, F>(runtime: &tokio::runtime::Runtime, fut: F) -> Result<T>
-where
-    F: Future<Output = Result<T>> + Send + 'static,
-    T: Send + 'static,
-{
-    let fut = async move {
-        let output = fut.await;
-        if output.is_err() {
-            tokio::task::yield_now().await;
+/// A value of an earlier generation, on the list of [`keep_forever`].
+struct Kept {
+    _value: Box<dyn Send>,
+    next: *mut Kept,
+}
+
+static KEPT: AtomicPtr<Kept> = AtomicPtr::new(std::ptr::null_mut());
+
+/// Keep `value` reachable, never used or dropped, until the process exits:
+/// for what a forked child inherited from its parent's generation (an HTTP
+/// client whose sockets the parent still uses). A lock-free list, so that
+/// no lock is involved that a fork could leave held.
+fn keep_forever<T: Send + 'static>(value: T) {
+    let node = Box::into_raw(Box::new(Kept {
+        _value: Box::new(value),
+        next: std::ptr::null_mut(),
+    }));
+    let mut head = KEPT.load(Ordering::Acquire);
+    loop {
+        // SAFETY: `node` is ours until the exchange below publishes it.
+        unsafe { (*node).next = head };
+        match KEPT.compare_exchange_weak(head, node, Ordering::AcqRel, Ordering::Acquire) {
+            Ok(_) => return,
+            Err(now) => head = now,
         }
-        output
-    };
-    if DRIVING_THREADS.load(Ordering::Relaxed) == 0 {
-        return drive(runtime, fut);
     }
-    let task = runtime.spawn(fut);
-    drive(runtime, task).map_err(|_| Error::internal("the request task panicked"))?
 }
 
-/// Refuse to block where blocking would deadlock: on a thread inside the
-/// runtime, which only the log callback can be.
+/// Refuse to block where blocking is not allowed (see [`no_blocking`]).
 fn may_block() -> Result<()> {
-    if DRIVING.with(|d| d.get()) {
-        return Err(Error::invalid_argument(
-            "a blocking library call cannot be made from inside the log callback",
-        ));
+    match NO_BLOCKING.with(Cell::get) {
+        Some(why) => Err(Error::invalid_argument(format!(
+            "a blocking library call cannot be made from inside {why}"
+        ))),
+        None => Ok(()),
     }
-    Ok(())
 }
 
-/// Run `fut` to completion on the shared runtime, from any thread.
+/// Run `f` with blocking library calls refused on this thread; `why` names
+/// the place for the error message ("the log callback").
+pub fn no_blocking<R>(why: &'static str, f: impl FnOnce() -> R) -> R {
+    struct Reset(Option<&'static str>);
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            NO_BLOCKING.with(|c| c.set(self.0));
+        }
+    }
+    let _reset = Reset(NO_BLOCKING.with(|c| c.replace(Some(why))));
+    f()
+}
+
+/// Run `fut` to completion for a blocking call, from any thread.
 ///
-/// From a plain thread (and from a callback) this is `Runtime::block_on`. A
-/// thread of the host's own tokio runtime cannot enter another runtime
-/// directly: a worker of a multi-thread runtime hands its other work away
-/// with `block_in_place` first, and any other runtime thread waits on a
-/// scoped helper thread.
+/// From a plain thread this borrows a lane and drives it here. A thread of a
+/// multi-thread runtime (a worker running a callback, or the host's own
+/// tokio worker) first hands its other work away with `block_in_place`. A
+/// thread of a host's current-thread runtime cannot enter another runtime:
+/// its call runs on the workers while it waits.
 pub fn block_on<T, F>(fut: F) -> Result<T>
 where
     F: Future<Output = Result<T>> + Send + 'static,
@@ -182,82 +253,35 @@ where
 {
     may_block()?;
     let state = state()?;
-    state.driver.hand_off(&state.runtime)?;
+    // Boxed once: the future is then moved as a pointer, not copied on its
+    // way down to the runtime's poll loop.
+    let fut = Box::pin(fut);
     match tokio::runtime::Handle::try_current() {
-        Err(_) => call(&state.runtime, fut),
-        Ok(handle) if handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
-            blocking(|| call(&state.runtime, fut))
-        }
-        Ok(_) => std::thread::scope(|s| {
-            s.spawn(|| call(&state.runtime, fut))
-                .join()
-                .map_err(|_| Error::internal("the request thread panicked"))?
-        }),
-    }
-}
-
-/// Run a blocking closure (a condition-variable wait) from a host thread. On
-/// a worker of the host's multi-thread tokio runtime, the worker's other
-/// tasks are handed to another thread first.
-fn blocking<R>(f: impl FnOnce() -> R) -> R {
-    match tokio::runtime::Handle::try_current() {
+        Err(_) => state.call(fut),
         Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
-            tokio::task::block_in_place(f)
+            tokio::task::block_in_place(|| state.call(fut))
         }
-        _ => f(),
+        Ok(_) => state.on_workers(fut),
     }
 }
 
-/// Block in `wait` (a condition-variable wait for another task's outcome),
-/// from any thread. On the callback thread, its role is handed to another
-/// thread first: the awaited task's callback has to run there.
+/// Block in `wait` (a wait for another thread's work), from any thread: a
+/// worker of a multi-thread runtime hands its other work away first.
 pub fn wait<R>(wait: impl FnOnce() -> R) -> Result<R> {
     may_block()?;
-    if on_callback_thread() {
-        let state = state()?;
-        state.driver.hand_off(&state.runtime)?;
-    }
-    Ok(blocking(wait))
+    Ok(match tokio::runtime::Handle::try_current() {
+        Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(wait)
+        }
+        _ => wait(),
+    })
 }
 
-/// Spawn `fut` on the shared runtime; when it finishes, `then` runs on the
-/// callback thread with its output, outside the runtime. Should the task be
-/// dropped unfinished (its future panicked), `then` gets `None`.
-pub fn spawn_then<F, T>(fut: F, then: T) -> Result<()>
+/// Spawn `fut` on the workers.
+fn spawn<F>(fut: F) -> Result<()>
 where
-    F: Future + Send + 'static,
-    F::Output: Send + 'static,
-    T: FnOnce(Option<F::Output>) + Send + 'static,
+    F: Future<Output = ()> + Send + 'static,
 {
-    /// Queues `then` when dropped: with the output when the future
-    /// finished, with `None` when the task was dropped before that.
-    struct Completion<O: Send + 'static, T: FnOnce(Option<O>) + Send + 'static> {
-        driver: &'static driver::Driver,
-        then: Option<T>,
-        output: Option<O>,
-    }
-    impl<O: Send + 'static, T: FnOnce(Option<O>) + Send + 'static> Drop for Completion<O, T> {
-        fn drop(&mut self) {
-            if let Some(then) = self.then.take() {
-                let output = self.output.take();
-                self.driver.task_done(Box::new(move || then(output)));
-            }
-        }
-    }
-
-    let state = state()?;
-    state.driver.task_started(&state.runtime)?;
-    let mut completion = Completion {
-        driver: &state.driver,
-        then: Some(then),
-        output: None,
-    };
-    // Boxed: the task then moves a pointer, not the whole request state.
-    let fut = Box::pin(fut);
-    let task = async move {
-        completion.output = Some(fut.await);
-        drop(completion);
-    };
-    state.runtime.spawn(task);
+    state()?.workers()?.spawn(fut);
     Ok(())
 }

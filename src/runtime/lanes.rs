@@ -1,0 +1,270 @@
+//! Lanes: current-thread runtimes that blocking calls borrow, one call at a
+//! time, and the housekeeper that turns them while they are idle.
+//!
+//! A lane is free or borrowed (its `busy` flag). A borrower, whether a
+//! calling thread or the housekeeper, is the only thread inside the lane's
+//! `block_on`, so it does all of the lane's I/O itself. A thread tries the
+//! lane it used last, then the others in order, then makes a new one; only
+//! when [`max_lanes`] are all busy does its call go to the workers. Lanes
+//! are never freed within a generation.
+//!
+//! A lane's connection tasks run only while it is borrowed. So that a
+//! connection the server closed (or wrote to) while the lane was idle is
+//! never used, [`Lane::run`] first turns the lane twice without waiting
+//! (two zero-timeout polls): the first collects what the sockets reported,
+//! the second lets the woken connection tasks act on it (hyper closes a
+//! connection on EOF or on bytes it did not ask for) before the request
+//! checks a connection out of the pool.
+
+use std::cell::Cell;
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Condvar, Mutex, OnceLock};
+use std::time::Duration;
+
+use crate::error::{Error, Result};
+
+/// How often the housekeeper turns idle lanes that hold connections.
+const SWEEP: Duration = Duration::from_secs(1);
+
+/// The most lanes a process generation makes: enough for every core to run
+/// a few blocking calls, few enough that idle lanes cost little (a lane is
+/// an epoll instance, an eventfd and a timer wheel).
+/// Computed once per process, so that it never changes under a
+/// [`PerRuntime`](super::PerRuntime) sized by it.
+pub fn max_lanes() -> usize {
+    static MAX: OnceLock<usize> = OnceLock::new();
+    *MAX.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        (4 * cores).clamp(8, 256)
+    })
+}
+
+thread_local! {
+    /// The lane this thread used last: tried first next time, so that a
+    /// thread keeps its lane (and its warm connections) while it can.
+    static HOME: Cell<usize> = const { Cell::new(0) };
+    /// The lane this thread is driving now, if any (see [`current`]).
+    static DRIVING: Cell<Option<usize>> = const { Cell::new(None) };
+}
+
+/// The lane the calling thread is driving, `None` outside a lane.
+pub fn current() -> Option<usize> {
+    DRIVING.with(Cell::get)
+}
+
+struct Lane {
+    runtime: tokio::runtime::Runtime,
+    busy: AtomicBool,
+}
+
+pub struct Lanes {
+    lanes: Box<[OnceLock<Lane>]>,
+    /// How many of `lanes` exist (a prefix; grows under `grow`).
+    count: AtomicUsize,
+    grow: Mutex<()>,
+    housekeeper: Housekeeper,
+}
+
+/// A lane borrowed by this thread; given back when dropped.
+pub struct Borrowed<'a> {
+    lanes: &'a Lanes,
+    index: usize,
+}
+
+impl Lanes {
+    pub fn new() -> Lanes {
+        Lanes {
+            lanes: (0..max_lanes()).map(|_| OnceLock::new()).collect(),
+            count: AtomicUsize::new(0),
+            grow: Mutex::new(()),
+            housekeeper: Housekeeper::default(),
+        }
+    }
+
+    fn lane(&self, index: usize) -> &Lane {
+        self.lanes[index].get().expect("lanes below `count` exist")
+    }
+
+    fn try_take(&self, index: usize) -> Option<Borrowed<'_>> {
+        let lane = self.lane(index);
+        // A relaxed look first: a busy lane is skipped without taking its
+        // cache line exclusively.
+        if lane.busy.load(Ordering::Relaxed)
+            || lane
+                .busy
+                .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
+                .is_err()
+        {
+            return None;
+        }
+        Some(Borrowed { lanes: self, index })
+    }
+
+    /// Borrow a free lane, making one if none is free; `None` when all
+    /// [`max_lanes`] are busy, or a new lane could not be made.
+    pub fn borrow(&'static self) -> Option<Borrowed<'static>> {
+        let count = self.count.load(Ordering::Acquire);
+        let home = HOME.with(Cell::get);
+        let found = (home < count)
+            .then(|| self.try_take(home))
+            .flatten()
+            .or_else(|| (0..count).find_map(|i| self.try_take(i)))
+            .or_else(|| self.add());
+        if let Some(lane) = &found {
+            HOME.with(|h| h.set(lane.index));
+        }
+        found
+    }
+
+    /// Make a new lane, borrowed.
+    fn add(&'static self) -> Option<Borrowed<'static>> {
+        let _guard = self.grow.lock().unwrap_or_else(|p| p.into_inner());
+        let index = self.count.load(Ordering::Acquire);
+        if index == self.lanes.len() {
+            return None;
+        }
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .ok()?;
+        if index == 0 && self.housekeeper.start(self).is_err() {
+            return None;
+        }
+        let lane = Lane {
+            runtime,
+            busy: AtomicBool::new(true),
+        };
+        if self.lanes[index].set(lane).is_err() {
+            return None;
+        }
+        self.count.store(index + 1, Ordering::Release);
+        Some(Borrowed { lanes: self, index })
+    }
+
+    /// Turn lane `index` now if it is free, so that connection tasks it was
+    /// just told to close (their pool was dropped) close their sockets. A
+    /// busy lane is turned by its borrower; from inside a runtime (where a
+    /// lane cannot be entered) the housekeeper does it.
+    pub fn settle(&'static self, index: usize) {
+        if index >= self.count.load(Ordering::Acquire) {
+            return;
+        }
+        if tokio::runtime::Handle::try_current().is_err() {
+            if let Some(lane) = self.try_take(index) {
+                lane.run(std::future::ready(()));
+                return;
+            }
+        }
+        self.housekeeper.wake();
+    }
+}
+
+impl Borrowed<'_> {
+    /// Drive `fut` to completion on this lane, on this thread.
+    pub fn run<F: Future>(self, fut: F) -> F::Output {
+        struct Driving(Option<usize>);
+        impl Drop for Driving {
+            fn drop(&mut self) {
+                DRIVING.with(|d| d.set(self.0));
+            }
+        }
+        let lane = self.lanes.lane(self.index);
+        let _driving = Driving(DRIVING.with(|d| d.replace(Some(self.index))));
+        let has_connections = lane.runtime.metrics().num_alive_tasks() > 0;
+        lane.runtime.block_on(async move {
+            if has_connections {
+                tokio::task::yield_now().await;
+                tokio::task::yield_now().await;
+            }
+            fut.await
+        })
+    }
+}
+
+impl Drop for Borrowed<'_> {
+    fn drop(&mut self) {
+        let lane = self.lanes.lane(self.index);
+        let has_connections = lane.runtime.metrics().num_alive_tasks() > 0;
+        lane.busy.store(false, Ordering::Release);
+        if has_connections {
+            self.lanes.housekeeper.watch();
+        }
+    }
+}
+
+/// The housekeeping thread: while some lane may hold connections, it turns
+/// every free lane once per [`SWEEP`], so that timers (the pool's idle
+/// timeout) fire and connections the server closed are closed here too,
+/// even when no call comes. With nothing to watch it sleeps until a lane is
+/// given back with connections. It never runs host code.
+#[derive(Default)]
+struct Housekeeper {
+    /// Some lane may hold connections (set on give-back, cleared by a sweep
+    /// that found none).
+    watching: AtomicBool,
+    /// A sweep is wanted now (a pool was dropped inside a runtime).
+    now: AtomicBool,
+    lock: Mutex<()>,
+    wake: Condvar,
+}
+
+impl Housekeeper {
+    fn start(&self, lanes: &'static Lanes) -> Result<()> {
+        std::thread::Builder::new()
+            .name("chatbotkit-housekeeper".into())
+            .spawn(move || lanes.housekeeper.run(lanes))
+            .map(drop)
+            .map_err(|e| Error::internal(format!("the housekeeping thread could not start: {e}")))
+    }
+
+    /// A lane was given back holding connections.
+    fn watch(&self) {
+        if !self.watching.load(Ordering::Relaxed) {
+            let _guard = self.lock.lock().unwrap_or_else(|p| p.into_inner());
+            self.watching.store(true, Ordering::Relaxed);
+            self.wake.notify_one();
+        }
+    }
+
+    /// Sweep now.
+    fn wake(&self) {
+        let _guard = self.lock.lock().unwrap_or_else(|p| p.into_inner());
+        self.watching.store(true, Ordering::Relaxed);
+        self.now.store(true, Ordering::Relaxed);
+        self.wake.notify_one();
+    }
+
+    fn run(&self, lanes: &'static Lanes) {
+        loop {
+            {
+                let mut guard = self.lock.lock().unwrap_or_else(|p| p.into_inner());
+                while !self.watching.load(Ordering::Relaxed) {
+                    guard = self.wake.wait(guard).unwrap_or_else(|p| p.into_inner());
+                }
+                if !self.now.swap(false, Ordering::Relaxed) {
+                    let _ = self
+                        .wake
+                        .wait_timeout_while(guard, SWEEP, |_| !self.now.load(Ordering::Relaxed))
+                        .unwrap_or_else(|p| p.into_inner());
+                    self.now.store(false, Ordering::Relaxed);
+                }
+                // Cleared before the sweep: a lane given back during it sets
+                // it again.
+                self.watching.store(false, Ordering::Relaxed);
+            }
+            // A lane given back still holding connections sets `watching`
+            // again (Borrowed's drop); a busy one is its borrower's to do.
+            let mut busy = false;
+            for index in 0..lanes.count.load(Ordering::Acquire) {
+                match lanes.try_take(index) {
+                    Some(lane) => lane.run(std::future::ready(())),
+                    None => busy = true,
+                }
+            }
+            if busy {
+                self.watching.store(true, Ordering::Relaxed);
+            }
+        }
+    }
+}
