@@ -28,8 +28,8 @@ pub struct ClientHeaders {
     pub internal: HeaderMap,
     pub external: HeaderMap,
     /// `internal` plus `content-type: application/json`: the session calls'
-    /// headers, complete.
-    pub internal_json: HeaderMap,
+    /// headers, complete; shared, so that a call's request does not copy it.
+    pub internal_json: std::sync::Arc<HeaderMap>,
 }
 
 /// Insert `map`'s entries in order, each replacing any earlier value of the
@@ -93,7 +93,7 @@ impl ClientHeaders {
         Ok(ClientHeaders {
             internal,
             external,
-            internal_json,
+            internal_json: internal_json.into(),
         })
     }
 }

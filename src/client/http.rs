@@ -33,7 +33,7 @@ pub enum Body {
 pub struct Request {
     pub method: Method,
     pub url: Url,
-    pub headers: HeaderMap,
+    pub headers: std::sync::Arc<HeaderMap>,
     pub body: Body,
 }
 
@@ -202,15 +202,16 @@ async fn follow_redirects(http: &reqwest::Client, req: &Request) -> Result<reqwe
     let mut method = req.method.clone();
     let mut url = req.url.clone();
     // The request's own headers until a hop has to drop some: one copy per hop.
-    let mut headers = std::borrow::Cow::Borrowed(&req.headers);
+    let mut headers = std::borrow::Cow::Borrowed(&*req.headers);
     let mut body = Some(&req.body);
     for _ in 0..=MAX_REDIRECTS {
-        let mut builder = http
-            .request(method.clone(), url.clone())
-            .headers(headers.clone().into_owned());
-        builder = match body {
-            None | Some(Body::Empty) => builder,
-            Some(Body::Bytes(b)) => builder.body(b.clone()),
+        // Built as a request, not through reqwest's builder, whose header
+        // merge would copy every header once more.
+        let mut request = reqwest::Request::new(method.clone(), url.clone());
+        *request.headers_mut() = headers.clone().into_owned();
+        match body {
+            None | Some(Body::Empty) => {}
+            Some(Body::Bytes(b)) => *request.body_mut() = Some(b.clone().into()),
             Some(Body::File { name, mime, data }) => {
                 let part = reqwest::multipart::Part::stream(data.clone())
                     .file_name(name.clone())
@@ -218,11 +219,14 @@ async fn follow_redirects(http: &reqwest::Client, req: &Request) -> Result<reqwe
                     .map_err(|_| {
                         Error::invalid_argument("`file.type` is not a valid media type")
                     })?;
-                builder.multipart(reqwest::multipart::Form::new().part("file", part))
+                request = reqwest::RequestBuilder::from_parts(http.clone(), request)
+                    .multipart(reqwest::multipart::Form::new().part("file", part))
+                    .build()
+                    .map_err(|e| transport_error(&method, &url, e))?;
             }
-        };
-        let resp = builder
-            .send()
+        }
+        let resp = http
+            .execute(request)
             .await
             .map_err(|e| transport_error(&method, &url, e))?;
         let status = resp.status().as_u16();

@@ -93,7 +93,7 @@ impl Client {
         };
         let transport = match parent {
             Some(t) if t.settings() == &options.transport => t.clone(),
-            _ => Transport::for_settings(&options.transport),
+            _ => Transport::for_settings(&options.transport)?,
         };
         Ok(Client {
             inner: Arc::new(Inner {
@@ -197,7 +197,7 @@ impl Client {
             Request {
                 method,
                 url,
-                headers,
+                headers: headers.into(),
                 body,
             },
             policy,

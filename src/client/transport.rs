@@ -14,6 +14,9 @@ use crate::runtime::PerRuntime;
 /// The connection pools of one set of transport settings.
 pub struct Transport {
     settings: TransportSettings,
+    /// The TLS settings for a pinned certificate, checked once, here, so
+    /// that a bad one fails at `_new` rather than at the first call.
+    tls: Option<rustls::ClientConfig>,
     clients: PerRuntime<reqwest::Client>,
 }
 
@@ -29,19 +32,24 @@ static TRANSPORTS: Mutex<Option<HashMap<TransportSettings, Weak<Transport>>>> = 
 
 impl Transport {
     /// The transport for `settings`: the live one if there is one.
-    pub fn for_settings(settings: &TransportSettings) -> Arc<Transport> {
+    pub fn for_settings(settings: &TransportSettings) -> Result<Arc<Transport>> {
         let mut map = TRANSPORTS.lock().unwrap_or_else(|p| p.into_inner());
         let map = map.get_or_insert_with(HashMap::new);
         if let Some(transport) = map.get(settings).and_then(Weak::upgrade) {
-            return transport;
+            return Ok(transport);
         }
         map.retain(|_, weak| weak.strong_count() > 0);
+        let tls = match &settings.ca_certificate_pem {
+            Some(pem) => Some(crate::tls::client_config(pem)?),
+            None => None,
+        };
         let transport = Arc::new(Transport {
             settings: settings.clone(),
+            tls,
             clients: PerRuntime::default(),
         });
         map.insert(settings.clone(), Arc::downgrade(&transport));
-        transport
+        Ok(transport)
     }
 
     pub fn settings(&self) -> &TransportSettings {
@@ -51,11 +59,14 @@ impl Transport {
     /// The HTTP client for the runtime this thread is in.
     pub fn client(&self) -> Result<reqwest::Client> {
         self.clients
-            .get_or_try_init(|| build_client(&self.settings))
+            .get_or_try_init(|| build_client(&self.settings, self.tls.as_ref()))
     }
 }
 
-fn build_client(settings: &TransportSettings) -> Result<reqwest::Client> {
+fn build_client(
+    settings: &TransportSettings,
+    tls: Option<&rustls::ClientConfig>,
+) -> Result<reqwest::Client> {
     let user_agent = settings
         .user_agent
         .clone()
@@ -74,8 +85,8 @@ fn build_client(settings: &TransportSettings) -> Result<reqwest::Client> {
     if let Some(t) = settings.connect_timeout {
         builder = builder.connect_timeout(t);
     }
-    if let Some(pem) = &settings.ca_certificate_pem {
-        builder = builder.use_preconfigured_tls(crate::tls::client_config(pem)?);
+    if let Some(tls) = tls {
+        builder = builder.use_preconfigured_tls(tls.clone());
     }
     builder
         .build()

@@ -79,7 +79,8 @@ impl<T, C: FnOnce(&Result<T>)> Drop for Completion<T, C> {
                 .unwrap_or_else(|| Err(Error::internal("the request ended unexpectedly")))
         };
         let previous = COMPLETING.with(|c| c.replace(shared.id()));
-        complete(&outcome);
+        // Should it panic, the waiters still get the outcome.
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| complete(&outcome)));
         COMPLETING.with(|c| c.set(previous));
         let mut waiting = shared.lock();
         waiting.outcome = Some(outcome);

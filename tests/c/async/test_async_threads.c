@@ -261,6 +261,37 @@ static void test_blocking_create_inside_callback(void)
     cbk_conversation_session_client_free(c);
 }
 
+/* Callbacks run on library threads with glibc-sized stacks (8 MiB): a
+ * callback may use 3 MB of stack, as it could on a thread of its own. */
+static void use_3mb_of_stack(rec_t *r)
+{
+    volatile unsigned char big[3 << 20];
+    for (size_t i = 0; i < sizeof big; i += 4096)
+        big[i] = (unsigned char)i;
+    size_t sum = 0;
+    for (size_t i = 0; i < sizeof big; i += 4096)
+        sum += big[i];
+    r->inner_arg = (void *)(sum + 1);
+}
+
+static void test_callback_may_use_3mb_of_stack(void)
+{
+    cbk_conversation_session_client *c = conv_client(NULL);
+    REQUIRE(c != NULL);
+    rec_t r;
+    rec_init(&r);
+    r.inner = use_3mb_of_stack;
+    cbk_task *t = cbk_conversation_session_client_create_async(c, "conv_big_stack", NULL, rec_callback, &r, NULL);
+    REQUIRE(t != NULL);
+    REC_WAIT(&r);
+    CHECK(is_session(r.json));
+    CHECK(r.inner_arg != NULL);
+    CHECK_ONCE(&r);
+    cbk_task_free(t);
+    rec_destroy(&r);
+    cbk_conversation_session_client_free(c);
+}
+
 static void test_async_and_wait_inside_callback(void)
 {
     cbk_conversation_session_client *c = conv_client(NULL);
@@ -472,6 +503,7 @@ int main(void)
     RUN(test_16_creators_4_extenders_share_one_client);
     RUN(test_blocking_create_inside_callback);
     RUN(test_async_and_wait_inside_callback);
+    RUN(test_callback_may_use_3mb_of_stack);
     RUN(test_many_callbacks_blocking_at_once);
     RUN(test_callback_frees_its_client);
     RUN(test_cancel_wait_completion_races);
