@@ -11,7 +11,14 @@
  *   - the peak thread count (Threads: in /proc/self/status, sampled every
  *     10 ms by a sampler thread),
  *   - successes and failures (and the first failure's code and message),
- *   - what the server saw (GET /_stats: connections, peak open, requests).
+ *   - what the server saw (GET /_stats: connections, peak open, requests),
+ *   - one machine-readable line for bench/perf/run.sh:
+ *       INFLIGHT prog=cbk n=.. ok=.. fail=.. rss_kb=.. start_ms=.. last_ms=..
+ *                peak_threads=.. cpu_us=..   (cpu_us: user + system time of
+ *                the process from the first create_async to the last callback,
+ *                per task)
+ *
+ * inflight_curl.c is the same benchmark through libcurl's multi interface.
  *
  * Usage:
  *     inflight BASE_URL [N]        (or CHATBOTKIT_API_BASE_URL=... inflight [N])
@@ -220,6 +227,8 @@ int main(int argc, char **argv)
         rc = pthread_cond_timedwait(&g_cv, &g_mu, &dl);
     long long t_last = g_last_callback_ms ? g_last_callback_ms : now_ms();
     pthread_mutex_unlock(&g_mu);
+    struct rusage ru_burst;
+    getrusage(RUSAGE_SELF, &ru_burst);
     int done = atomic_load(&g_done);
     if (done < g_total)
         printf("TIMEOUT: only %d of %d callbacks ran within %d s\n", done, g_total, WAIT_LIMIT_S);
@@ -264,6 +273,14 @@ int main(int argc, char **argv)
     if (wait_mismatch)
         printf("cbk_task_wait gave neither a result nor an error for %d tasks\n", wait_mismatch);
     cbk_string_free(stats);
+    double cpu_us = (double)(ru_burst.ru_utime.tv_sec + ru_burst.ru_stime.tv_sec - ru_before.ru_utime.tv_sec -
+                             ru_before.ru_stime.tv_sec) * 1e6 +
+                    (double)(ru_burst.ru_utime.tv_usec + ru_burst.ru_stime.tv_usec - ru_before.ru_utime.tv_usec -
+                             ru_before.ru_stime.tv_usec);
+    printf("INFLIGHT prog=cbk n=%d ok=%d fail=%d rss_kb=%ld start_ms=%lld last_ms=%lld peak_threads=%d cpu_us=%.1f\n",
+           n, atomic_load(&g_ok), n - atomic_load(&g_ok), ru.ru_maxrss, t_started - t0, t_last - t0,
+           atomic_load(&g_peak_threads), started ? cpu_us / started : 0.0);
+    fflush(stdout);
     int fds_done = fd_count();
     cbk_conversation_session_client_free(client);
     struct timespec settle = { 0, 500 * 1000000L };

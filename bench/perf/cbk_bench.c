@@ -4,9 +4,14 @@
  * Usage (one mode per process; each prints one RESULT line, see common.h):
  *   cbk_bench seq       BASE_URL N         N sequential creates on one client
  *   cbk_bench threads   BASE_URL T N       T threads share ONE client, N in all
- *   cbk_bench async     BASE_URL C N       create_async, C in flight; each
+ *   cbk_bench async-chain BASE_URL C N     create_async, C in flight; each
  *                                          callback starts the next call
- *   cbk_bench async-drv BASE_URL C N       create_async, C in flight; a driver
+ *                                          (`async` is the same)
+ *   cbk_bench async-wait BASE_URL C N      create_async without a callback, C
+ *                                          in flight; the host thread waits for
+ *                                          the oldest (cbk_task_wait), frees it
+ *                                          and starts the next
+ *   cbk_bench async-drv BASE_URL C N       create_async, C in flight; the host
  *                                          thread starts calls as a semaphore
  *                                          of C slots allows, callbacks post it
  *   cbk_bench extend    BASE_URL N STATUS_URL D
@@ -17,6 +22,7 @@
  *                                          nginx's accepts counter read around
  *   cbk_bench cold      BASE_URL           time from main() (and from exec, when
  *                                          run by coldrun) to the first session
+ *   cbk_bench version                      print the library's version
  *
  * BASE_URL is the nginx on 127.0.0.1 (http://127.0.0.1:PORT). Every timed
  * phase is preceded by an untimed warm-up in the same process. Under
@@ -73,15 +79,15 @@ static int run_seq(const char *base, long n)
     long a0 = status_url ? stub_accepts(status_url, NULL) : -1;
     CG_DUMP("startup+warmup");
     long ok = 0;
-    long long t0 = now_ns();
+    long long c0 = cpu_ns(), t0 = now_ns();
     for (long i = 0; i < n; i++)
         ok += create_one(g_client);
-    long long t1 = now_ns();
+    long long t1 = now_ns(), c1 = cpu_ns();
     CG_DUMP("timed-loop");
     long a1 = status_url ? stub_accepts(status_url, NULL) : -1;
     char extra[64];
     snprintf(extra, sizeof extra, "new_conns=%ld", a0 >= 0 && a1 >= 0 ? a1 - a0 - 1 : -1);
-    print_result("cbk", "seq", 1, n, t1 - t0, ok, n - ok, extra);
+    print_result("cbk", "seq", 1, n, t1 - t0, c1 - c0, ok, n - ok, extra);
     cbk_conversation_session_client_free(g_client);
     return ok == n ? 0 : 1;
 }
@@ -124,17 +130,17 @@ static int run_threads(const char *base, int nthreads, long n)
     pthread_barrier_wait(&g_barrier); /* every thread has warmed up */
     long a0 = status_url ? stub_accepts(status_url, NULL) : -1;
     pthread_barrier_wait(&g_barrier);
-    long long t0 = now_ns();
+    long long c0 = cpu_ns(), t0 = now_ns();
     long ok = 0;
     for (int i = 0; i < nthreads; i++) {
         pthread_join(ts[i].tid, NULL);
         ok += ts[i].ok;
     }
-    long long t1 = now_ns();
+    long long t1 = now_ns(), c1 = cpu_ns();
     long a1 = status_url ? stub_accepts(status_url, NULL) : -1;
     char extra[64];
     snprintf(extra, sizeof extra, "new_conns=%ld", a0 >= 0 && a1 >= 0 ? a1 - a0 - 1 : -1);
-    print_result("cbk", "threads", nthreads, n, t1 - t0, ok, n - ok, extra);
+    print_result("cbk", "threads", nthreads, n, t1 - t0, c1 - c0, ok, n - ok, extra);
     free(ts);
     cbk_conversation_session_client_free(g_client);
     return ok == n ? 0 : 1;
@@ -235,24 +241,70 @@ static long long async_phase(long c, long total)
     return t1 - t0;
 }
 
-static int run_async(const char *base, long c, long n, int use_sem)
+/* The host thread keeps `c` tasks in flight in a ring and waits for the
+ * oldest: every request takes about as long as the others, so completions
+ * come roughly in start order and the oldest is the next to finish. Tasks
+ * have no callback, as a program that only waits would start them.
+ * cbk_task_wait has no time limit: run.sh's timeout(1) bounds the process.
+ * Returns the nanoseconds taken; the successes go to g_ok. */
+static long long wait_phase(long c, long total)
 {
+    if (c > total)
+        c = total;
+    cbk_task **ring = calloc((size_t)c, sizeof *ring);
+    if (ring == NULL)
+        die("out of memory");
+    long started = 0, ok = 0;
+    long long t0 = now_ns();
+    for (; started < c; started++)
+        ring[started] = cbk_conversation_session_client_create_async(g_client, ID, NULL, NULL, NULL, NULL);
+    for (long done = 0, head = 0; done < total; done++, head = (head + 1) % c) {
+        cbk_error *err = NULL;
+        char *json = ring[head] ? cbk_task_wait(ring[head], &err) : NULL;
+        int one = json != NULL && strstr(json, "\"token\"") != NULL;
+        if (!one && atomic_exchange(&g_err_reported, 1) == 0)
+            fprintf(stderr, "async create failed: %s: %s\n", ring[head] ? cbk_error_code(err) : "?",
+                    ring[head] ? cbk_error_message(err) : "create_async returned NULL");
+        ok += one;
+        cbk_string_free(json);
+        cbk_error_free(err);
+        cbk_task_free(ring[head]);
+        ring[head] = NULL;
+        if (started < total) {
+            ring[head] = cbk_conversation_session_client_create_async(g_client, ID, NULL, NULL, NULL, NULL);
+            started++;
+        }
+    }
+    long long t1 = now_ns();
+    free(ring);
+    atomic_store(&g_ok, ok);
+    return t1 - t0;
+}
+
+enum async_kind { ASYNC_CHAIN, ASYNC_WAIT, ASYNC_DRV };
+
+static int run_async(const char *base, long c, long n, enum async_kind kind)
+{
+    static const char *const names[] = { "async-chain", "async-wait", "async-drv" };
     raise_nofile();
-    g_use_sem = use_sem;
+    g_use_sem = kind == ASYNC_DRV;
     g_client = make_client(base);
     create_one(g_client);
     long w = warmup_calls(n);
     if (w < 2 * c)
         w = 2 * c; /* opens the C connections */
-    async_phase(c, w);
+    long long (*phase)(long, long) = kind == ASYNC_WAIT ? wait_phase : async_phase;
+    phase(c, w);
     const char *status_url = getenv("BENCH_STATUS_URL");
     long a0 = status_url ? stub_accepts(status_url, NULL) : -1;
-    long long ns = async_phase(c, n);
+    long long c0 = cpu_ns();
+    long long ns = phase(c, n);
+    long long c1 = cpu_ns();
     long a1 = status_url ? stub_accepts(status_url, NULL) : -1;
     long ok = atomic_load(&g_ok);
     char extra[64];
     snprintf(extra, sizeof extra, "new_conns=%ld", a0 >= 0 && a1 >= 0 ? a1 - a0 - 1 : -1);
-    print_result("cbk", use_sem ? "async-drv" : "async", c, n, ns, ok, n - ok, extra);
+    print_result("cbk", names[kind], c, n, ns, c1 - c0, ok, n - ok, extra);
     cbk_conversation_session_client_free(g_client);
     return ok == n ? 0 : 1;
 }
@@ -271,7 +323,7 @@ static int run_extend(const char *base, long n, const char *status_url, long der
             die("extend: %s", cbk_error_message(err));
         cbk_conversation_session_client_free(d);
     }
-    long long t0 = now_ns();
+    long long c0 = cpu_ns(), t0 = now_ns();
     long ok = 0;
     for (long i = 0; i < n; i++) {
         cbk_conversation_session_client *d = cbk_conversation_session_client_extend(g_client, ext, &err);
@@ -280,7 +332,7 @@ static int run_extend(const char *base, long n, const char *status_url, long der
         ok++;
         cbk_conversation_session_client_free(d);
     }
-    long long t1 = now_ns();
+    long long t1 = now_ns(), c1 = cpu_ns();
 
     /* New TCP connections: accepts counts each stub_status read's own
      * connection, hence the -1s. */
@@ -309,7 +361,7 @@ static int run_extend(const char *base, long n, const char *status_url, long der
         snprintf(extra, sizeof extra,
                  "ns_per=%.1f parent_new_conns=%ld derived_new_conns=%ld derived=%ld derived_ok=%ld",
                  (double)(t1 - t0) / (double)n, a1 - a0 - 1, a2 - a1 - 1, derived, derived_ok);
-    print_result("cbk", "extend", 1, n, t1 - t0, ok, n - ok, extra);
+    print_result("cbk", "extend", 1, n, t1 - t0, c1 - c0, ok, n - ok, extra);
     cbk_conversation_session_client_free(g_client);
     return (parent_ok == 100 && derived_ok == derived) ? 0 : 1;
 }
@@ -325,7 +377,7 @@ static int run_cold(const char *base, long long t_main)
     char extra[160];
     snprintf(extra, sizeof extra, "main_to_first_us=%.1f exec_to_first_us=%.1f", (double)(t1 - t_main) / 1e3,
              t0_exec > 0 ? (double)(t1 - t0_exec) / 1e3 : -1.0);
-    print_result("cbk", "cold", 1, 1, t1 - t_main, ok, !ok, extra);
+    print_result("cbk", "cold", 1, 1, t1 - t_main, cpu_ns(), ok, !ok, extra);
     cbk_conversation_session_client_free(c);
     return ok ? 0 : 1;
 }
@@ -333,8 +385,14 @@ static int run_cold(const char *base, long long t_main)
 int main(int argc, char **argv)
 {
     long long t_main = now_ns();
+    if (argc == 2 && strcmp(argv[1], "version") == 0) {
+        puts(cbk_version());
+        return 0;
+    }
     if (argc < 3) {
-        fprintf(stderr, "usage: %s seq|threads|async|async-drv|extend|cold BASE_URL ARGS... (see the source)\n",
+        fprintf(stderr,
+                "usage: %s seq|threads|async-chain|async-wait|async-drv|extend|cold BASE_URL ARGS... (see the "
+                "source) | version\n",
                 argv[0]);
         return 2;
     }
@@ -343,8 +401,12 @@ int main(int argc, char **argv)
         return run_seq(base, argc > 3 ? atol(argv[3]) : 20000);
     if (strcmp(mode, "threads") == 0 && argc > 3)
         return run_threads(base, atoi(argv[3]), argc > 4 ? atol(argv[4]) : 20000);
-    if ((strcmp(mode, "async") == 0 || strcmp(mode, "async-drv") == 0) && argc > 3)
-        return run_async(base, atol(argv[3]), argc > 4 ? atol(argv[4]) : 20000, mode[5] == '-');
+    if ((strcmp(mode, "async") == 0 || strcmp(mode, "async-chain") == 0) && argc > 3)
+        return run_async(base, atol(argv[3]), argc > 4 ? atol(argv[4]) : 20000, ASYNC_CHAIN);
+    if (strcmp(mode, "async-wait") == 0 && argc > 3)
+        return run_async(base, atol(argv[3]), argc > 4 ? atol(argv[4]) : 20000, ASYNC_WAIT);
+    if (strcmp(mode, "async-drv") == 0 && argc > 3)
+        return run_async(base, atol(argv[3]), argc > 4 ? atol(argv[4]) : 20000, ASYNC_DRV);
     if (strcmp(mode, "extend") == 0 && argc > 4)
         return run_extend(base, atol(argv[3]), argv[4], argc > 5 ? atol(argv[5]) : 1000);
     if (strcmp(mode, "cold") == 0)

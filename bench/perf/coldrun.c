@@ -8,6 +8,7 @@
  *             prints exec_to_first_us=): dynamic loading, constructors,
  *             client set-up and the first request
  *   main      main() to the first minted session (main_to_first_us=)
+ *   cpu       the child's user + system time, exit included (cpu_us=)
  *
  * Usage: coldrun PROG_NAME RUNS PROGRAM ARGS...
  * Prints: RESULT prog=PROG_NAME mode=cold param=RUNS ... wall_ms=.. exec_ms=.. main_ms=.. (medians)
@@ -46,7 +47,7 @@ int main(int argc, char **argv)
     if (runs <= 0 || runs > 1000)
         return 2;
     double *wall = calloc((size_t)runs, sizeof *wall), *exec = calloc((size_t)runs, sizeof *exec),
-           *mainv = calloc((size_t)runs, sizeof *mainv);
+           *mainv = calloc((size_t)runs, sizeof *mainv), *cpu = calloc((size_t)runs, sizeof *cpu);
     long max_rss = 0;
     int failed = 0;
     for (int i = 0; i < runs; i++) {
@@ -95,11 +96,13 @@ int main(int argc, char **argv)
         wall[i] = (double)(t1 - t0) / 1e6;
         exec[i] = field(out, "exec_to_first_us=") / 1e3;
         mainv[i] = field(out, "main_to_first_us=") / 1e3;
+        cpu[i] = (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e6 +
+                 (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
     }
-    double mw = median(wall, runs), me = median(exec, runs), mm = median(mainv, runs);
-    printf("RESULT prog=%s mode=cold param=%d calls=%d secs=%.4f cps=%.1f us=%.2f rss_kb=%ld ok=%d fail=%d "
-           "wall_ms=%.3f exec_ms=%.3f main_ms=%.3f wall_min_ms=%.3f exec_min_ms=%.3f\n",
-           name, runs, runs, me / 1e3, me > 0 ? 1e3 / me : 0, me * 1e3, max_rss, failed ? 0 : runs, failed,
-           mw, me, mm, wall[0], exec[0]);
+    double mw = median(wall, runs), me = median(exec, runs), mm = median(mainv, runs), mc = median(cpu, runs);
+    printf("RESULT prog=%s mode=cold param=%d calls=%d secs=%.4f cps=%.1f us=%.2f cpu_us=%.2f rss_kb=%ld ok=%d "
+           "fail=%d wall_ms=%.3f exec_ms=%.3f main_ms=%.3f wall_min_ms=%.3f exec_min_ms=%.3f\n",
+           name, runs, runs, me / 1e3, me > 0 ? 1e3 / me : 0, me * 1e3, mc, max_rss, failed ? 0 : runs, failed, mw,
+           me, mm, wall[0], exec[0]);
     return failed;
 }

@@ -3,12 +3,15 @@
  *
  *   now_ns()           CLOCK_MONOTONIC in nanoseconds
  *   peak_rss_kb()      getrusage(RUSAGE_SELF).ru_maxrss (KiB on Linux)
+ *   cpu_ns()           user + system time of the whole process (every thread)
  *   raise_nofile()     soft open-file limit -> hard limit
  *   http_get_raw()     one GET over a fresh TCP connection (Connection: close),
  *                      used to read nginx's stub_status without libcurl
  *   stub_accepts()     the "accepts" counter of nginx's stub_status page
  *   print_result()     the one machine-readable line each run prints:
- *     RESULT prog=.. mode=.. param=.. calls=.. secs=.. cps=.. us=.. rss_kb=.. ok=.. fail=..
+ *     RESULT prog=.. mode=.. param=.. calls=.. secs=.. cps=.. us=.. cpu_us=.. rss_kb=.. ok=.. fail=..
+ *     (us: wall time per call; cpu_us: the process's user + system time
+ *     over the same timed phase, per call)
  *   callgrind markers  CG_DUMP("name"): a no-op outside valgrind
  */
 #ifndef BENCH_COMMON_H
@@ -60,6 +63,14 @@ static inline long peak_rss_kb(void)
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     return ru.ru_maxrss;
+}
+
+static inline long long cpu_ns(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return ((long long)ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000000LL +
+           ((long long)ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000LL;
 }
 
 static inline void raise_nofile(void)
@@ -173,14 +184,16 @@ static inline long stub_accepts(const char *status_url, long *active)
     return strtol(h + 8, NULL, 10);
 }
 
-static inline void print_result(const char *prog, const char *mode, long param, long calls, long long ns, long ok,
-                                long fail, const char *extra)
+/* ns: wall time of the timed phase; cpu: cpu_ns() spent over that phase. */
+static inline void print_result(const char *prog, const char *mode, long param, long calls, long long ns,
+                                long long cpu, long ok, long fail, const char *extra)
 {
     double secs = (double)ns / 1e9;
-    printf("RESULT prog=%s mode=%s param=%ld calls=%ld secs=%.4f cps=%.1f us=%.2f rss_kb=%ld ok=%ld fail=%ld%s%s\n",
+    printf("RESULT prog=%s mode=%s param=%ld calls=%ld secs=%.4f cps=%.1f us=%.2f cpu_us=%.2f rss_kb=%ld ok=%ld "
+           "fail=%ld%s%s\n",
            prog, mode, param, calls, secs, secs > 0 ? (double)calls / secs : 0.0,
-           calls > 0 ? (double)ns / 1e3 / (double)calls : 0.0, peak_rss_kb(), ok, fail, extra ? " " : "",
-           extra ? extra : "");
+           calls > 0 ? (double)ns / 1e3 / (double)calls : 0.0, calls > 0 ? (double)cpu / 1e3 / (double)calls : 0.0,
+           peak_rss_kb(), ok, fail, extra ? " " : "", extra ? extra : "");
     fflush(stdout);
 }
 

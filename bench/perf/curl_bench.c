@@ -10,7 +10,10 @@
  *   curl_bench seq     BASE_URL N          one easy handle, N sequential POSTs
  *   curl_bench threads BASE_URL T N        T threads, one easy handle each, N in all
  *   curl_bench async   BASE_URL C N        curl_multi with C easy handles in
- *                                          flight, re-added as they finish
+ *                                          flight, re-added as they finish (the
+ *                                          baseline of every libchatbotkit async
+ *                                          pattern: a multi loop is already one
+ *                                          host thread that waits and restarts)
  *   curl_bench extend  BASE_URL N STATUS_URL D
  *                                          the nearest analogue of extend:
  *                                          curl_easy_duphandle + a new header
@@ -22,6 +25,8 @@
  *                                          run by coldrun) to the first session
  *   curl_bench status  STATUS_URL          print nginx's stub_status (exit 0
  *                                          when it answered)
+ *   curl_bench version                     print libcurl's version (where
+ *                                          curl-config is not installed)
  */
 #include "common.h"
 
@@ -120,15 +125,15 @@ static int run_seq(const char *base, long n)
     long a0 = status_url ? stub_accepts(status_url, NULL) : -1;
     CG_DUMP("startup+warmup");
     long ok = 0;
-    long long t0 = now_ns();
+    long long c0 = cpu_ns(), t0 = now_ns();
     for (long i = 0; i < n; i++)
         ok += perform_one(c);
-    long long t1 = now_ns();
+    long long t1 = now_ns(), c1 = cpu_ns();
     CG_DUMP("timed-loop");
     long a1 = status_url ? stub_accepts(status_url, NULL) : -1;
     char extra[64];
     snprintf(extra, sizeof extra, "new_conns=%ld", a0 >= 0 && a1 >= 0 ? a1 - a0 - 1 : -1);
-    print_result("curl", "seq", 1, n, t1 - t0, ok, n - ok, extra);
+    print_result("curl", "seq", 1, n, t1 - t0, c1 - c0, ok, n - ok, extra);
     curl_easy_cleanup(c->h);
     free(c);
     return ok == n ? 0 : 1;
@@ -172,17 +177,17 @@ static int run_threads(const char *base, int nthreads, long n)
     pthread_barrier_wait(&g_barrier); /* every thread has warmed up */
     long a0 = status_url ? stub_accepts(status_url, NULL) : -1;
     pthread_barrier_wait(&g_barrier);
-    long long t0 = now_ns();
+    long long c0 = cpu_ns(), t0 = now_ns();
     long ok = 0;
     for (int i = 0; i < nthreads; i++) {
         pthread_join(ts[i].tid, NULL);
         ok += ts[i].ok;
     }
-    long long t1 = now_ns();
+    long long t1 = now_ns(), c1 = cpu_ns();
     long a1 = status_url ? stub_accepts(status_url, NULL) : -1;
     char extra[64];
     snprintf(extra, sizeof extra, "new_conns=%ld", a0 >= 0 && a1 >= 0 ? a1 - a0 - 1 : -1);
-    print_result("curl", "threads", nthreads, n, t1 - t0, ok, n - ok, extra);
+    print_result("curl", "threads", nthreads, n, t1 - t0, c1 - c0, ok, n - ok, extra);
     for (int i = 0; i < nthreads; i++) {
         curl_easy_cleanup(ts[i].c->h);
         free(ts[i].c);
@@ -251,11 +256,13 @@ static int run_async(const char *base, long c, long n)
     multi_phase(m, cs, c, w, &ok);
     const char *status_url = getenv("BENCH_STATUS_URL");
     long a0 = status_url ? stub_accepts(status_url, NULL) : -1;
+    long long c0 = cpu_ns();
     long long ns = multi_phase(m, cs, c, n, &ok);
+    long long c1 = cpu_ns();
     long a1 = status_url ? stub_accepts(status_url, NULL) : -1;
     char extra[64];
     snprintf(extra, sizeof extra, "new_conns=%ld", a0 >= 0 && a1 >= 0 ? a1 - a0 - 1 : -1);
-    print_result("curl", "async", c, n, ns, ok, n - ok, extra);
+    print_result("curl", "async", c, n, ns, c1 - c0, ok, n - ok, extra);
     for (long i = 0; i < c; i++)
         curl_easy_cleanup(cs[i].h);
     curl_multi_cleanup(m);
@@ -274,11 +281,13 @@ static int run_extend(const char *base, long n, const char *status_url, long der
     setup(c);
     curl_easy_setopt(c->h, CURLOPT_SHARE, sh);
     perform_one(c);
-    long long t0 = 0;
+    long long t0 = 0, c0 = 0;
     for (int pass = 0; pass < 2; pass++) { /* warm-up, then timed */
         long count = pass ? n : 1000;
-        if (pass)
+        if (pass) {
+            c0 = cpu_ns();
             t0 = now_ns();
+        }
         for (long i = 0; i < count; i++) {
             CURL *d = curl_easy_duphandle(c->h);
             struct curl_slist *l = curl_slist_append(base_headers(), "x-a: 1");
@@ -288,7 +297,7 @@ static int run_extend(const char *base, long n, const char *status_url, long der
             curl_slist_free_all(l);
         }
     }
-    long long t1 = now_ns();
+    long long t1 = now_ns(), c1 = cpu_ns();
 
     long a0 = stub_accepts(status_url, NULL);
     long parent_ok = 0;
@@ -320,7 +329,7 @@ static int run_extend(const char *base, long n, const char *status_url, long der
         snprintf(extra, sizeof extra,
                  "ns_per=%.1f parent_new_conns=%ld derived_new_conns=%ld derived=%ld derived_ok=%ld",
                  (double)(t1 - t0) / (double)n, a1 - a0 - 1, a2 - a1 - 1, derived, derived_ok);
-    print_result("curl", "extend", 1, n, t1 - t0, n, 0, extra);
+    print_result("curl", "extend", 1, n, t1 - t0, c1 - c0, n, 0, extra);
     curl_easy_cleanup(c->h);
     curl_share_cleanup(sh);
     free(c);
@@ -341,7 +350,7 @@ static int run_cold(const char *base, long long t_main)
     char extra[160];
     snprintf(extra, sizeof extra, "main_to_first_us=%.1f exec_to_first_us=%.1f", (double)(t1 - t_main) / 1e3,
              t0_exec > 0 ? (double)(t1 - t0_exec) / 1e3 : -1.0);
-    print_result("curl", "cold", 1, 1, t1 - t_main, ok, !ok, extra);
+    print_result("curl", "cold", 1, 1, t1 - t_main, cpu_ns(), ok, !ok, extra);
     curl_easy_cleanup(c->h);
     free(c);
     return ok ? 0 : 1;
@@ -350,8 +359,13 @@ static int run_cold(const char *base, long long t_main)
 int main(int argc, char **argv)
 {
     long long t_main = now_ns();
+    if (argc == 2 && strcmp(argv[1], "version") == 0) {
+        puts(curl_version_info(CURLVERSION_NOW)->version);
+        return 0;
+    }
     if (argc < 3) {
-        fprintf(stderr, "usage: %s seq|threads|async|extend|cold BASE_URL ARGS... | status STATUS_URL\n", argv[0]);
+        fprintf(stderr, "usage: %s seq|threads|async|extend|cold BASE_URL ARGS... | status STATUS_URL | version\n",
+                argv[0]);
         return 2;
     }
     const char *mode = argv[1], *base = argv[2];

@@ -2,13 +2,20 @@
 # run.sh - libchatbotkit vs libcurl against a local nginx; see README.md here.
 #
 # Started by `make -C bench/perf run` (which builds the programs and installs
-# nginx / libcurl headers when missing). Talks only to 127.0.0.1. Every
-# client process is bounded by timeout(1); nginx is always stopped at exit.
+# nginx / libcurl headers when missing), or by `device.sh run` from a packed
+# folder. Talks only to 127.0.0.1. Every client process is bounded by
+# timeout(1); nginx is always stopped at exit.
 #
 # Environment: N (calls per row, 20000), CG_N (callgrind run, 2000),
-# EXTEND_N (100000), COLD_RUNS (20), INFLIGHT (1: also run ../inflight.c),
-# RUN_TIMEOUT (seconds per process, 120), REPEAT (runs per row, the best
-# kept; 1), LIBDIR, BUILDDIR.
+# EXTEND_N (100000), COLD_RUNS (20), INFLIGHT (1: also run ../inflight.c and
+# ../inflight_curl.c; skipped without python3), RUN_TIMEOUT (seconds per
+# process, 120), REPEAT (runs per row, curl and cbk alternating, the best
+# kept; 1), MANY_CORES (auto: 1 when there are 8 CPUs or more; 1 adds the rows
+# that need more than 2 cores), ROWS (the groups to run, default "seq threads
+# async extend cold size inflight callgrind"), THREADS_UNPINNED,
+# THREADS_PINNED, ASYNC_C (lists overriding the defaults), NGINX_WORKERS
+# (default: one per nginx CPU), NGINX, LIBDIR, BUILDDIR, RESULTS (the table's
+# file, default results.txt here).
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -19,17 +26,20 @@ COLD_RUNS=${COLD_RUNS:-20}
 INFLIGHT=${INFLIGHT:-1}
 RUN_TIMEOUT=${RUN_TIMEOUT:-120}
 REPEAT=${REPEAT:-1}
+MANY_CORES=${MANY_CORES:-auto}
+ROWS=" ${ROWS:-seq threads async extend cold size inflight callgrind} "
 LIBDIR=${LIBDIR:-$here/../../target/release}
 BUILDDIR=${BUILDDIR:-$here/build}
 CBK=$BUILDDIR/cbk_bench
 CURL=$BUILDDIR/curl_bench
 COLDRUN=$BUILDDIR/coldrun
-RESULTS=$here/results.txt
-NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+RESULTS=${RESULTS:-$here/results.txt}
+NGINX=${NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}
 
 for f in "$CBK" "$CURL" "$COLDRUN" "$NGINX"; do
     [ -x "$f" ] || { echo "run.sh: $f missing (run: make -C bench/perf run)" >&2; exit 1; }
 done
+want() { [[ $ROWS == *" $1 "* ]]; }
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/cbk-perf.XXXXXX")
 nginx_pid=
@@ -46,18 +56,54 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # ---- CPU placement ---------------------------------------------------------
-ncpu=$(nproc 2>/dev/null || echo 1)
-if [ "$ncpu" -ge 2 ] && command -v taskset >/dev/null && taskset -c 0 true 2>/dev/null && taskset -c 1 true 2>/dev/null; then
-    SERVER_PIN=(taskset -c 0)
-    CLIENT_PIN=(taskset -c 1)
-    SAME_PIN=(taskset -c 0)
-    pin_note="nginx on CPU 0, clients on CPU 1"
+# The CPUs this process may use (a container's cpuset need not start at 0),
+# one per line.
+allowed_cpus() {
+    local list r
+    list=$(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' /proc/self/status 2>/dev/null)
+    [ -n "$list" ] || list="0-$(($(nproc 2>/dev/null || echo 1) - 1))"
+    for r in ${list//,/ }; do
+        if [[ $r == *-* ]]; then seq "${r%-*}" "${r#*-}"; else echo "$r"; fi
+    done
+}
+mapfile -t cpus < <(allowed_cpus)
+ncpu=${#cpus[@]}
+if [ "$MANY_CORES" = auto ]; then
+    MANY_CORES=0
+    [ "$ncpu" -ge 8 ] && MANY_CORES=1
+fi
+join_cpus() { local IFS=,; echo "$*"; }
+# nginx on the upper half of the CPUs, pinned clients on the lower half:
+# with 2 CPUs, one each; with more, nginx gets several workers.
+half=$((ncpu / 2))
+if [ "$ncpu" -ge 2 ] && command -v taskset >/dev/null && taskset -c "${cpus[0]}" true 2>/dev/null; then
+    client_cpus=$(join_cpus "${cpus[@]:0:half}")
+    server_cpus=$(join_cpus "${cpus[@]:half}")
+    SERVER_PIN=(taskset -c "$server_cpus")
+    CLIENT_PIN=(taskset -c "$client_cpus")
+    SAME_PIN=(taskset -c "$server_cpus")
+    pinned=1
+    nginx_cpus=$((ncpu - half))
+    pin_note="nginx on CPU $server_cpus, pinned clients on CPU $client_cpus"
 else
     SERVER_PIN=()
     CLIENT_PIN=()
     SAME_PIN=()
+    pinned=0
+    nginx_cpus=1
     pin_note="only $ncpu CPU (or no taskset): nothing pinned, numbers are noisier"
 fi
+NGINX_WORKERS=${NGINX_WORKERS:-$nginx_cpus}
+pin_note="$pin_note; $NGINX_WORKERS nginx worker(s)"
+
+if [ "$MANY_CORES" = 1 ]; then
+    THREADS_UNPINNED=${THREADS_UNPINNED:-1 2 4 8 16}
+    THREADS_PINNED=${THREADS_PINNED:-1 2 4 8 16}
+else
+    THREADS_UNPINNED=${THREADS_UNPINNED:-1 2 4}
+    THREADS_PINNED=${THREADS_PINNED:-1 4 8}
+fi
+ASYNC_C=${ASYNC_C:-32 256 1024}
 
 # ---- nginx -------------------------------------------------------------------
 free_port() {
@@ -72,12 +118,15 @@ SESSION_CONV='{"id":"cs_bench","token":"cbk_ct_bench_token_0123456789","expiresA
 SESSION_BOT='{"id":"cs_bench","token":"cbk_ct_bench_token_0123456789","expiresAt":4102444800000,"conversationId":"cv_bench"}'
 
 write_conf() { # port
-    local user_line=
+    local user_line= reuseport=
     [ "$(id -u)" = 0 ] && user_line="user root;"
+    # Several workers each accept from a listening socket of their own, so
+    # that connections spread over them instead of waking them all.
+    [ "$NGINX_WORKERS" -gt 1 ] && reuseport=" reuseport"
     mkdir -p "$work/nginx/tmp"
     cat > "$work/nginx/nginx.conf" <<EOF
 $user_line
-worker_processes 1;
+worker_processes $NGINX_WORKERS;
 worker_rlimit_nofile 65536;
 daemon off;
 pid $work/nginx/nginx.pid;
@@ -97,7 +146,7 @@ http {
     uwsgi_temp_path $work/nginx/tmp/uwsgi;
     scgi_temp_path $work/nginx/tmp/scgi;
     server {
-        listen 127.0.0.1:$1 backlog=16384;
+        listen 127.0.0.1:$1 backlog=16384$reuseport;
         default_type application/json;
         location ~ ^(/api)?/v1/conversation/[^/]+/session/create\$ {
             return 200 '$SESSION_CONV';
@@ -148,31 +197,38 @@ get() { # line key
     sed -n "s/.* $2=\([^ ]*\).*/\1/p" <<<"$1"
 }
 
+# One run of one program; R[key] keeps the best of the runs so far (by
+# calls/s). Rows loop over REPEAT themselves, so that libcurl and
+# libchatbotkit alternate and share the machine's slow and fast moments.
 run() { # key cmd...
     local key=$1
     shift
-    local out=$work/out.$key i line best= best_cps=-1
+    local out=$work/out.$key line
     printf '  %-24s' "$key" >&2
-    for i in $(seq 1 "$REPEAT"); do
-        if timeout -k 5 "$RUN_TIMEOUT" "${CUR_PIN[@]}" "$@" >"$out" 2>"$out.err"; then :; else
-            echo "FAILED (status $?): $*" >&2
-            tail -5 "$out.err" >&2
-        fi
-        line=$(grep '^RESULT ' "$out" | tail -1)
-        [ -n "$line" ] || continue
-        # the best of REPEAT runs (by calls/s; for cold start the lowest time)
-        if awk -v a="$(get "$line" cps)" -v b="$best_cps" 'BEGIN { exit !(a > b) }'; then
-            best=$line
-            best_cps=$(get "$line" cps)
-        fi
-    done
-    R[$key]=$best
-    if [ -n "${R[$key]}" ]; then
-        echo "$(get "${R[$key]}" cps) calls/s, rss $(get "${R[$key]}" rss_kb) KiB, fail $(get "${R[$key]}" fail)" >&2
+    if timeout -k 5 "$RUN_TIMEOUT" "${CUR_PIN[@]}" "$@" >"$out" 2>"$out.err"; then :; else
+        echo "FAILED (status $?): ${CUR_PIN[*]} $*" >&2
+        tail -5 "$out.err" >&2
     fi
+    line=$(grep '^RESULT ' "$out" | tail -1)
+    if [ -z "$line" ]; then
+        echo "no RESULT line" >&2
+        R[$key]=${R[$key]:-}
+        return 0
+    fi
+    if [ -z "${R[$key]:-}" ] ||
+        awk -v a="$(get "$line" cps)" -v b="$(get "${R[$key]}" cps)" 'BEGIN { exit !(a > b) }'; then
+        R[$key]=$line
+    fi
+    echo "$(get "$line" cps) calls/s, cpu $(get "$line" cpu_us) us/call, rss $(get "$line" rss_kb) KiB, fail $(get "$line" fail)" >&2
+}
+repeat() { # cmd... : REPEAT times
+    local i
+    for i in $(seq 1 "$REPEAT"); do "$@"; done
 }
 
-echo "# libchatbotkit vs libcurl, nginx $("$NGINX" -v 2>&1 | sed 's/.*nginx\///') on $BASE; $pin_note" >&2
+cbk_version=$("$CBK" version 2>/dev/null)
+curl_version=$("$CURL" version 2>/dev/null)
+echo "# libchatbotkit $cbk_version vs libcurl $curl_version, nginx $("$NGINX" -v 2>&1 | sed 's/.*nginx\///') on $BASE; $pin_note; MANY_CORES=$MANY_CORES" >&2
 CUR_PIN=("${CLIENT_PIN[@]}")
 export BENCH_STATUS_URL=$STATUS # seq rows count the connections they open
 echo "# warm-up runs (discarded)" >&2
@@ -180,66 +236,98 @@ run warm.curl "$CURL" seq "$BASE" 2000
 run warm.cbk "$CBK" seq "$BASE" 2000
 
 echo "# rows (N=$N)" >&2
-run seq.curl "$CURL" seq "$BASE" "$N"
-run seq.cbk "$CBK" seq "$BASE" "$N"
-# The same on nginx's CPU: no cross-CPU wake-ups, so the time is the CPU
-# cost of client and server together (in a VM a cross-CPU wake-up of an
-# idle vCPU can cost more than the whole request).
-CUR_PIN=("${SAME_PIN[@]}")
-run seqsame.curl "$CURL" seq "$BASE" "$N"
-run seqsame.cbk "$CBK" seq "$BASE" "$N"
+seq_rows() {
+    CUR_PIN=("${CLIENT_PIN[@]}")
+    run seq.curl "$CURL" seq "$BASE" "$N"
+    run seq.cbk "$CBK" seq "$BASE" "$N"
+    # The same on nginx's CPU: no cross-CPU wake-ups, so the time is the CPU
+    # cost of client and server together (in a VM a cross-CPU wake-up of an
+    # idle vCPU can cost more than the whole request).
+    CUR_PIN=("${SAME_PIN[@]}")
+    run seqsame.curl "$CURL" seq "$BASE" "$N"
+    run seqsame.cbk "$CBK" seq "$BASE" "$N"
+}
+threads_rows() { # t pin(U|P)
+    if [ "$2" = U ]; then CUR_PIN=(); else CUR_PIN=("${CLIENT_PIN[@]}"); fi
+    run "threads$2$1.curl" "$CURL" threads "$BASE" "$1" "$N"
+    run "threads$2$1.cbk" "$CBK" threads "$BASE" "$1" "$N"
+}
+# One libcurl multi run is the baseline of all three libchatbotkit
+# patterns: a multi loop already is one host thread that waits and restarts.
+async_rows() { # c
+    CUR_PIN=("${CLIENT_PIN[@]}")
+    run "async$1.curl" "$CURL" async "$BASE" "$1" "$N"
+    run "asyncwait$1.cbk" "$CBK" async-wait "$BASE" "$1" "$N"
+    run "asyncdrv$1.cbk" "$CBK" async-drv "$BASE" "$1" "$N"
+    run "asyncchain$1.cbk" "$CBK" async-chain "$BASE" "$1" "$N"
+}
+if want seq; then repeat seq_rows; fi
+if want threads; then
+    for t in $THREADS_UNPINNED; do repeat threads_rows "$t" U; done
+    for t in $THREADS_PINNED; do repeat threads_rows "$t" P; done
+fi
+if want async; then
+    for c in $ASYNC_C; do repeat async_rows "$c"; done
+fi
 CUR_PIN=("${CLIENT_PIN[@]}")
-for t in 1 4 8; do
-    run "threads$t.curl" "$CURL" threads "$BASE" "$t" "$N"
-    run "threads$t.cbk" "$CBK" threads "$BASE" "$t" "$N"
-done
-for c in 1 32 1024; do
-    run "async$c.curl" "$CURL" async "$BASE" "$c" "$N"
-    run "async$c.cbk" "$CBK" async "$BASE" "$c" "$N"
-    run "asyncdrv$c.cbk" "$CBK" async-drv "$BASE" "$c" "$N"
-done
-run extend.curl "$CURL" extend "$BASE" "$EXTEND_N" "$STATUS" 1000
-run extend.cbk "$CBK" extend "$BASE" "$EXTEND_N" "$STATUS" 1000
-run cold.curl "$COLDRUN" curl "$COLD_RUNS" "$CURL" cold "$BASE"
-run cold.cbk "$COLDRUN" cbk "$COLD_RUNS" "$CBK" cold "$BASE"
-if command -v hyperfine >/dev/null; then
-    for p in curl cbk; do
-        bin=$CURL; [ $p = cbk ] && bin=$CBK
-        timeout "$RUN_TIMEOUT" "${CLIENT_PIN[@]}" hyperfine -N -w 3 -r "$COLD_RUNS" --export-json "$work/hf.$p.json" \
-            "$bin cold $BASE" >/dev/null 2>&1 &&
-            R[hf.$p]=$(python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"][0]; print("%.3f" % (r["median"]*1e3))' "$work/hf.$p.json" 2>/dev/null)
-    done
+if want extend; then
+    run extend.curl "$CURL" extend "$BASE" "$EXTEND_N" "$STATUS" 1000
+    run extend.cbk "$CBK" extend "$BASE" "$EXTEND_N" "$STATUS" 1000
+fi
+if want cold; then
+    run cold.curl "$COLDRUN" curl "$COLD_RUNS" "$CURL" cold "$BASE"
+    run cold.cbk "$COLDRUN" cbk "$COLD_RUNS" "$CBK" cold "$BASE"
+    if command -v hyperfine >/dev/null; then
+        for p in curl cbk; do
+            bin=$CURL; [ $p = cbk ] && bin=$CBK
+            timeout "$RUN_TIMEOUT" "${CLIENT_PIN[@]}" hyperfine -N -w 3 -r "$COLD_RUNS" --export-json "$work/hf.$p.json" \
+                "$bin cold $BASE" >/dev/null 2>&1 &&
+                R[hf.$p]=$(python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"][0]; print("%.3f" % (r["median"]*1e3))' "$work/hf.$p.json" 2>/dev/null)
+        done
+    fi
 fi
 
 # ---- size ----------------------------------------------------------------------------
-so=$LIBDIR/libchatbotkit.so
-strip -o "$work/libchatbotkit.stripped.so" "$so"
-cbk_size=$(stat -c %s "$work/libchatbotkit.stripped.so")
-curl_so=$(ldd "$CURL" | awk '/libcurl/ {print $3; exit}')
-curl_so=$(readlink -f "$curl_so")
-strip -o "$work/libcurl.stripped.so" "$curl_so"
-curl_size=$(stat -c %s "$work/libcurl.stripped.so")
-# libcurl's own dependencies beyond what every program has (libc, libm, the loader...)
-curl_deps_size=0
-for lib in $(ldd "$curl_so" | awk '$3 ~ /^\// {print $3}'); do
-    case $(basename "$lib") in libc.so*|libm.so*|ld-linux*|libpthread*|libdl.so*|libgcc_s*|librt.so*) continue;; esac
-    curl_deps_size=$((curl_deps_size + $(stat -c %s "$(readlink -f "$lib")")))
-done
+size_ok=0
+if want size && command -v strip >/dev/null; then
+    so=$LIBDIR/libchatbotkit.so
+    strip -o "$work/libchatbotkit.stripped.so" "$so"
+    cbk_size=$(stat -c %s "$work/libchatbotkit.stripped.so")
+    curl_so=$(ldd "$CURL" | awk '/libcurl/ {print $3; exit}')
+    curl_so=$(readlink -f "$curl_so")
+    strip -o "$work/libcurl.stripped.so" "$curl_so"
+    curl_size=$(stat -c %s "$work/libcurl.stripped.so")
+    # libcurl's own dependencies beyond what every program has (libc, libm, the loader...)
+    curl_deps_size=0
+    for lib in $(ldd "$curl_so" | awk '$3 ~ /^\// {print $3}'); do
+        case $(basename "$lib") in libc.so*|libm.so*|ld-linux*|libpthread*|libdl.so*|libgcc_s*|librt.so*) continue;; esac
+        curl_deps_size=$((curl_deps_size + $(stat -c %s "$(readlink -f "$lib")")))
+    done
+    size_ok=1
+fi
 
-# ---- inflight (../inflight.c) ----------------------------------------------------------
-inflight_rss= inflight_line=
-if [ "$INFLIGHT" = 1 ]; then
-    printf '  %-24s' "inflight (10,000)" >&2
-    # bench/Makefile's own defaults, not this suite's settings
-    if timeout -k 5 400 env -u BUILDDIR -u N -u CFLAGS -u MAKEFLAGS -u MFLAGS -u MAKELEVEL \
-        make --no-print-directory -C "$here/.." inflight N=10000 TIMEOUT=300 \
-        LIBDIR="$LIBDIR" >"$work/inflight.out" 2>&1; then :; else
-        echo "FAILED:" >&2
-        tail -15 "$work/inflight.out" >&2
+# ---- in flight (../inflight.c, ../inflight_curl.c) -----------------------------------
+inflight_ok=0
+declare -A IF # prog -> INFLIGHT line
+if want inflight && [ "$INFLIGHT" = 1 ]; then
+    if ! command -v python3 >/dev/null || [ ! -f "$here/../hold_server.py" ]; then
+        echo "  inflight (10,000)         skipped: needs python3 and ../hold_server.py" >&2
+    else
+        inflight_ok=1
+        printf '  %-24s' "inflight (10,000)" >&2
+        # bench/Makefile's own defaults, not this suite's settings; cbk, then
+        # curl, against one hold_server.
+        if timeout -k 5 700 env -u BUILDDIR -u N -u CFLAGS -u MAKEFLAGS -u MFLAGS -u MAKELEVEL \
+            make --no-print-directory -C "$here/.." inflight-pair N=10000 TIMEOUT=300 \
+            LIBDIR="$LIBDIR" >"$work/inflight.out" 2>&1; then :; else
+            echo "FAILED:" >&2
+            tail -15 "$work/inflight.out" >&2
+        fi
+        for p in cbk curl; do
+            IF[$p]=$(grep "^INFLIGHT prog=$p " "$work/inflight.out" | tail -1)
+        done
+        echo "peak rss: cbk $(get "${IF[cbk]}" rss_kb) KiB, curl $(get "${IF[curl]}" rss_kb) KiB" >&2
     fi
-    inflight_rss=$(sed -n 's/^peak RSS: *\([0-9]*\) KiB.*/\1/p' "$work/inflight.out")
-    inflight_line=$(grep -E '^(tasks|all callbacks|peak threads):' "$work/inflight.out" | tr -s ' ' | paste -sd ';' -)
-    echo "peak rss ${inflight_rss:-?} KiB; $inflight_line" >&2
 fi
 
 # ---- callgrind ---------------------------------------------------------------------------
@@ -287,9 +375,12 @@ cg_top() { # count object-regex
             sub(/ \[[^]]*\]$/, "", line)
             printf "    %10.0f  %s [%s]\n", v / n, substr(line, 1, 140), obj; c++ }'
 }
-echo "# callgrind (N=$CG_N sequential, after warm-up)" >&2
-cg_ok=1
-command -v valgrind >/dev/null && command -v callgrind_annotate >/dev/null || cg_ok=0
+cg_ok=0
+if want callgrind; then
+    echo "# callgrind (N=$CG_N sequential, after warm-up)" >&2
+    cg_ok=1
+    command -v valgrind >/dev/null && command -v callgrind_annotate >/dev/null || cg_ok=0
+fi
 if [ $cg_ok = 1 ]; then
     for p in curl cbk; do
         bin=$CURL; [ $p = cbk ] && bin=$CBK
@@ -307,19 +398,19 @@ fi
 stop_nginx
 
 # ---- the table -----------------------------------------------------------------------------
-MB=1024
 fmt_rate() { [ -n "$1" ] && printf '%.0f' "$1" || printf -- '-'; }
 ratio() { # cbk curl
     awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b + 0 == 0) print "-"; else printf "%.2f", a / b }'
 }
 pass() { awk -v c="$1" 'BEGIN { print (c ? "PASS" : "MISS") }'; }
 rss_mb() { [ -n "$1" ] && awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }' || printf -- '-'; }
+cpu_fmt() { [ -n "$1" ] && printf '%.1f' "$1" || printf -- '-'; }
+LINE_FMT='%-24s %10s %10s %6s %9s %9s %8s %8s  %-14s %-5s %s\n'
 
 row() { # label curl_line cbk_line target_kind(min ratio) note
     local label=$1 cl=$2 bl=$3 minr=$4 note=${5:-}
-    local ccps bcps cus bus crss brss r t rt
+    local ccps bcps crss brss r t rt
     ccps=$(get "$cl" cps); bcps=$(get "$bl" cps)
-    cus=$(get "$cl" us); bus=$(get "$bl" us)
     crss=$(get "$cl" rss_kb); brss=$(get "$bl" rss_kb)
     r=$(ratio "$bcps" "$ccps")
     if [ "$r" = - ] || [ "$(get "$bl" fail)" != 0 ] || [ "$(get "$cl" fail)" != 0 ]; then t="MISS(failed)"; else
@@ -328,70 +419,93 @@ row() { # label curl_line cbk_line target_kind(min ratio) note
     if [ -n "$crss" ] && [ -n "$brss" ]; then
         rt=$(pass "$(awk -v a="$brss" -v b="$crss" 'BEGIN { print (a - b <= 5 * 1024) }')")
     else rt=-; fi
-    printf '%-20s %10s %10s %7s %9s %9s %8s %8s  %-14s %-5s %s\n' "$label" "$(fmt_rate "$ccps")" "$(fmt_rate "$bcps")" \
-        "$r" "${cus:--}" "${bus:--}" "$(rss_mb "$crss")" "$(rss_mb "$brss")" "$t" "$rt" "$note"
+    printf "$LINE_FMT" "$label" "$(fmt_rate "$ccps")" "$(fmt_rate "$bcps")" \
+        "$r" "$(cpu_fmt "$(get "$cl" cpu_us)")" "$(cpu_fmt "$(get "$bl" cpu_us)")" "$(rss_mb "$crss")" "$(rss_mb "$brss")" \
+        "$t" "$rt" "$note"
+}
+conns() { # curl_line cbk_line
+    echo "new conns: curl $(get "$1" new_conns), cbk $(get "$2" new_conns)"
 }
 
 {
-    echo "libchatbotkit $(sed -n 's/^#define CHATBOTKIT_VERSION "\(.*\)"/\1/p' "$here/../../include/chatbotkit.h") vs libcurl $(curl-config --version 2>/dev/null | cut -d' ' -f2), $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs ($(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)); $pin_note"
-    echo "N=$N calls per row (after an in-process warm-up; best of $REPEAT run(s)); ratio = libchatbotkit/libcurl calls/s; RSS = peak RSS of the process (ru_maxrss)"
+    echo "libchatbotkit $cbk_version vs libcurl $curl_version, $(date -u '+%Y-%m-%d %H:%M UTC'), $ncpu CPUs ($(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)); $pin_note; MANY_CORES=$MANY_CORES"
+    echo "N=$N calls per row (after an in-process warm-up; best of $REPEAT run(s), libcurl and libchatbotkit alternating); ratio = libchatbotkit/libcurl calls/s;"
+    echo "cpu = user+sys time of the client process over the timed phase / calls (us, getrusage); MB = peak RSS of the process (ru_maxrss)"
     echo
-    printf '%-20s %10s %10s %7s %9s %9s %8s %8s  %-14s %-5s %s\n' row "curl/s" "cbk/s" ratio "curl us" "cbk us" "curl MB" "cbk MB" "speed target" "RSS" note
+    printf "$LINE_FMT" row "curl/s" "cbk/s" ratio "curl cpu" "cbk cpu" "curl MB" "cbk MB" "speed target" "RSS" note
     printf '%s\n' "$(printf '%.0s-' $(seq 1 130))"
-    row "sequential" "${R[seq.curl]}" "${R[seq.cbk]}" 0.9 \
-        "new TCP conns during the run: curl $(get "${R[seq.curl]}" new_conns), cbk $(get "${R[seq.cbk]}" new_conns)"
-    row "sequential same-CPU" "${R[seqsame.curl]}" "${R[seqsame.cbk]}" 0.9 \
-        "client on nginx's CPU 0: no cross-CPU wake-ups (info; new conns: curl $(get "${R[seqsame.curl]}" new_conns), cbk $(get "${R[seqsame.cbk]}" new_conns))"
-    for t in 1 4 8; do
-        row "threads T=$t" "${R[threads$t.curl]}" "${R[threads$t.cbk]}" 1.0 \
-            "cbk: one shared client; curl: a handle per thread; new conns: curl $(get "${R[threads$t.curl]}" new_conns), cbk $(get "${R[threads$t.cbk]}" new_conns)"
-    done
-    for c in 1 32 1024; do
-        row "async C=$c" "${R[async$c.curl]}" "${R[async$c.cbk]}" 1.0 \
-            "cbk: callback starts the next; curl: multi; new conns: curl $(get "${R[async$c.curl]}" new_conns), cbk $(get "${R[async$c.cbk]}" new_conns)"
-        row "async-drv C=$c" "${R[async$c.curl]}" "${R[asyncdrv$c.cbk]}" 1.0 \
-            "cbk: driver thread + semaphore; new conns: cbk $(get "${R[asyncdrv$c.cbk]}" new_conns)"
-    done
-
-    # extend
-    ce=${R[extend.curl]}; be=${R[extend.cbk]}
-    bns=$(get "$be" ns_per); cns=$(get "$ce" ns_per)
-    bpn=$(get "$be" parent_new_conns); bdn=$(get "$be" derived_new_conns)
-    cdn=$(get "$ce" derived_new_conns)
-    et=$(pass "$(awk -v n="${bns:-1e12}" -v d="${bdn:-1}" 'BEGIN { print (n < 2000 && d == "0") }')")
-    printf '%-20s %10s %10s %7s %9s %9s %8s %8s  %-14s %-5s %s\n' "extend+free" "$(fmt_rate "$(get "$ce" cps)")" \
-        "$(fmt_rate "$(get "$be" cps)")" "$(ratio "$(get "$be" cps)" "$(get "$ce" cps)")" \
-        "$(awk -v n="$cns" 'BEGIN { printf "%.3f", n / 1000 }')" "$(awk -v n="$bns" 'BEGIN { printf "%.3f", n / 1000 }')" \
-        "$(rss_mb "$(get "$ce" rss_kb)")" "$(rss_mb "$(get "$be" rss_kb)")" "$et <2us,0conn" "-" \
-        "$EXTEND_N pairs; new TCP conns: cbk parent ${bpn:-?}, 1000 derived ${bdn:-?}; curl duphandle+CURLSH ${cdn:-?}"
-
-    # cold start
-    cc=${R[cold.curl]}; bc=${R[cold.cbk]}
-    bex=$(get "$bc" exec_ms)
-    ct=$(pass "$(awk -v e="${bex:-1e9}" 'BEGIN { print (e + 0 < 20 && e != "") }')")
-    hf=
-    [ -n "${R[hf.cbk]:-}" ] && hf="; hyperfine median wall: curl ${R[hf.curl]:-?} ms, cbk ${R[hf.cbk]} ms"
-    printf '%-20s %10s %10s %7s %9s %9s %8s %8s  %-14s %-5s %s\n' "cold start" - - \
-        "$(ratio "$(get "$bc" exec_ms)" "$(get "$cc" exec_ms)")" \
-        "$(awk -v m="$(get "$cc" exec_ms)" 'BEGIN { printf "%.0f", m * 1000 }')" \
-        "$(awk -v m="$bex" 'BEGIN { printf "%.0f", m * 1000 }')" \
-        "$(rss_mb "$(get "$cc" rss_kb)")" "$(rss_mb "$(get "$bc" rss_kb)")" "$ct <20ms" \
-        "$(pass "$(awk -v a="$(get "$bc" rss_kb)" -v b="$(get "$cc" rss_kb)" 'BEGIN { print (a != "" && b != "" && a - b <= 5120) }')")" \
-        "us = exec->first session (median of $COLD_RUNS; ratio is time cbk/curl); main->first: curl $(get "$cc" main_ms) ms, cbk $(get "$bc" main_ms) ms; whole process wall: curl $(get "$cc" wall_ms) ms, cbk $(get "$bc" wall_ms) ms$hf"
-
-    # size
-    printf '%-20s %10s %10s %7s %9s %9s %8s %8s  %-14s %-5s %s\n' "size (stripped)" - - \
-        "$(ratio "$cbk_size" "$curl_size")" - - "$(rss_mb $((curl_size / 1024)))" "$(rss_mb $((cbk_size / 1024)))" "-" "-" \
-        "MB columns = file size: libchatbotkit.so $cbk_size B; $(basename "$curl_so") $curl_size B (+ $curl_deps_size B of libraries it pulls in beyond libc)"
-
-    # inflight
-    if [ "$INFLIGHT" = 1 ]; then
-        it=$(pass "$(awk -v k="${inflight_rss:-1e12}" 'BEGIN { print (k < 64 * 1024) }')")
-        printf '%-20s %10s %10s %7s %9s %9s %8s %8s  %-14s %-5s %s\n' "10,000 in flight" - - - - - - \
-            "$(rss_mb "$inflight_rss")" "$it <64MB" "-" "bench/inflight.c vs hold_server.py (1 s hold, not pinned): ${inflight_line:-failed}"
+    if want seq; then
+        row "sequential" "${R[seq.curl]}" "${R[seq.cbk]}" 0.9 \
+            "client pinned; $(conns "${R[seq.curl]}" "${R[seq.cbk]}")"
+        row "sequential same-CPU" "${R[seqsame.curl]}" "${R[seqsame.cbk]}" 0.9 \
+            "client on nginx's CPU ${server_cpus:-any}: no cross-CPU wake-ups (info; $(conns "${R[seqsame.curl]}" "${R[seqsame.cbk]}"))"
+    fi
+    if want threads; then
+        for t in $THREADS_UNPINNED; do
+            row "threads T=$t unpinned" "${R[threadsU$t.curl]}" "${R[threadsU$t.cbk]}" 1.0 \
+                "client not pinned; cbk: one shared client, curl: a handle per thread; $(conns "${R[threadsU$t.curl]}" "${R[threadsU$t.cbk]}")"
+        done
+        for t in $THREADS_PINNED; do
+            row "threads T=$t pinned" "${R[threadsP$t.curl]}" "${R[threadsP$t.cbk]}" 1.0 \
+                "client on CPU ${client_cpus:-any}; $(conns "${R[threadsP$t.curl]}" "${R[threadsP$t.cbk]}")"
+        done
+    fi
+    if want async; then
+        for c in $ASYNC_C; do
+            row "async wait C=$c" "${R[async$c.curl]}" "${R[asyncwait$c.cbk]}" 1.0 \
+                "cbk: host thread, cbk_task_wait on the oldest, starts the next; curl: multi; $(conns "${R[async$c.curl]}" "${R[asyncwait$c.cbk]}")"
+            row "async wait-cb C=$c" "${R[async$c.curl]}" "${R[asyncdrv$c.cbk]}" 1.0 \
+                "cbk: host thread waits on a semaphore the callbacks post, starts the next; new conns: cbk $(get "${R[asyncdrv$c.cbk]}" new_conns)"
+            row "async chain C=$c" "${R[async$c.curl]}" "${R[asyncchain$c.cbk]}" 1.0 \
+                "cbk: the callback starts the next; new conns: cbk $(get "${R[asyncchain$c.cbk]}" new_conns)"
+        done
     fi
 
-    # callgrind
+    if want extend; then
+        ce=${R[extend.curl]}; be=${R[extend.cbk]}
+        bns=$(get "$be" ns_per)
+        bpn=$(get "$be" parent_new_conns); bdn=$(get "$be" derived_new_conns)
+        cdn=$(get "$ce" derived_new_conns)
+        et=$(pass "$(awk -v n="${bns:-1e12}" -v d="${bdn:-1}" 'BEGIN { print (n < 2000 && d == "0") }')")
+        printf "$LINE_FMT" "extend+free" "$(fmt_rate "$(get "$ce" cps)")" \
+            "$(fmt_rate "$(get "$be" cps)")" "$(ratio "$(get "$be" cps)" "$(get "$ce" cps)")" \
+            "$(cpu_fmt "$(get "$ce" cpu_us)")" "$(cpu_fmt "$(get "$be" cpu_us)")" \
+            "$(rss_mb "$(get "$ce" rss_kb)")" "$(rss_mb "$(get "$be" rss_kb)")" "$et <2us,0conn" "-" \
+            "$EXTEND_N pairs (cpu = per pair; wall: curl $(get "$ce" us) us, cbk $(get "$be" us) us); new TCP conns: cbk parent ${bpn:-?}, 1000 derived ${bdn:-?}; curl duphandle+CURLSH ${cdn:-?}"
+    fi
+
+    if want cold; then
+        cc=${R[cold.curl]}; bc=${R[cold.cbk]}
+        bex=$(get "$bc" exec_ms)
+        ct=$(pass "$(awk -v e="${bex:-1e9}" 'BEGIN { print (e + 0 < 20 && e != "") }')")
+        hf=
+        [ -n "${R[hf.cbk]:-}" ] && hf="; hyperfine median wall: curl ${R[hf.curl]:-?} ms, cbk ${R[hf.cbk]} ms"
+        printf "$LINE_FMT" "cold start" - - \
+            "$(ratio "$(get "$bc" exec_ms)" "$(get "$cc" exec_ms)")" \
+            "$(cpu_fmt "$(get "$cc" cpu_us)")" "$(cpu_fmt "$(get "$bc" cpu_us)")" \
+            "$(rss_mb "$(get "$cc" rss_kb)")" "$(rss_mb "$(get "$bc" rss_kb)")" "$ct <20ms" \
+            "$(pass "$(awk -v a="$(get "$bc" rss_kb)" -v b="$(get "$cc" rss_kb)" 'BEGIN { print (a != "" && b != "" && a - b <= 5120) }')")" \
+            "cpu = the whole process (median of $COLD_RUNS); exec->first session: curl $(get "$cc" exec_ms) ms, cbk $bex ms (ratio: cbk/curl time); main->first: curl $(get "$cc" main_ms) ms, cbk $(get "$bc" main_ms) ms; whole process wall: curl $(get "$cc" wall_ms) ms, cbk $(get "$bc" wall_ms) ms$hf"
+    fi
+
+    if [ $size_ok = 1 ]; then
+        printf "$LINE_FMT" "size (stripped)" - - \
+            "$(ratio "$cbk_size" "$curl_size")" - - "$(rss_mb $((curl_size / 1024)))" "$(rss_mb $((cbk_size / 1024)))" "-" "-" \
+            "MB columns = file size: libchatbotkit.so $cbk_size B; $(basename "$curl_so") $curl_size B (+ $curl_deps_size B of libraries it pulls in beyond libc)"
+    fi
+
+    if [ $inflight_ok = 1 ]; then
+        ic=${IF[curl]}; ib=${IF[cbk]}
+        irss=$(get "$ib" rss_kb); crss=$(get "$ic" rss_kb)
+        it=$(pass "$(awk -v k="${irss:-1e12}" -v f="$(get "$ib" fail)" 'BEGIN { print (k < 64 * 1024 && f == "0") }')")
+        rt=-
+        [ -n "$irss" ] && [ -n "$crss" ] && rt=$(pass "$(awk -v a="$irss" -v b="$crss" 'BEGIN { print (a - b <= 5 * 1024) }')")
+        printf "$LINE_FMT" "10,000 in flight" - - "$(ratio "$irss" "$crss")" \
+            "$(cpu_fmt "$(get "$ic" cpu_us)")" "$(cpu_fmt "$(get "$ib" cpu_us)")" "$(rss_mb "$crss")" "$(rss_mb "$irss")" \
+            "$it <64MB" "$rt" \
+            "ratio = peak RSS cbk/curl; hold_server.py holds 1 s, not pinned; cbk inflight.c: ok $(get "$ib" ok), last callback $(get "$ib" last_ms) ms, peak threads $(get "$ib" peak_threads); curl inflight_curl.c (multi+epoll): ok $(get "$ic" ok), last $(get "$ic" last_ms) ms, peak threads $(get "$ic" peak_threads)"
+    fi
+
     if [ $cg_ok = 1 ]; then
         echo
         echo "callgrind: instructions (Ir) per create call, sequential, N=$CG_N after warm-up, all threads"
