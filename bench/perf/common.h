@@ -10,7 +10,8 @@
  *   stub_accepts()     the "accepts" counter of nginx's stub_status page
  *   print_result()     the one machine-readable line each run prints:
  *     RESULT prog=.. mode=.. param=.. calls=.. secs=.. cps=.. us=.. cpu_us=.. rss_kb=.. ok=.. fail=..
- *     (us: wall time per call; cpu_us: the process's user + system time
+ *     (us: wall time per call; csw: the process's context switches per
+ *     call over the timed phase; cpu_us: the process's user + system time
  *     over the same timed phase, per call)
  *   callgrind markers  CG_DUMP("name"): a no-op outside valgrind
  */
@@ -65,10 +66,16 @@ static inline long peak_rss_kb(void)
     return ru.ru_maxrss;
 }
 
+/* Context switches (voluntary + involuntary) of the process at the last
+ * two cpu_ns() calls: the timed phase's count, for print_result. */
+static long long csw_prev, csw_last;
+
 static inline long long cpu_ns(void)
 {
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
+    csw_prev = csw_last;
+    csw_last = (long long)ru.ru_nvcsw + ru.ru_nivcsw;
     return ((long long)ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000000LL +
            ((long long)ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000LL;
 }
@@ -190,10 +197,11 @@ static inline void print_result(const char *prog, const char *mode, long param, 
 {
     double secs = (double)ns / 1e9;
     printf("RESULT prog=%s mode=%s param=%ld calls=%ld secs=%.4f cps=%.1f us=%.2f cpu_us=%.2f rss_kb=%ld ok=%ld "
-           "fail=%ld%s%s\n",
+           "fail=%ld csw=%.3f%s%s\n",
            prog, mode, param, calls, secs, secs > 0 ? (double)calls / secs : 0.0,
            calls > 0 ? (double)ns / 1e3 / (double)calls : 0.0, calls > 0 ? (double)cpu / 1e3 / (double)calls : 0.0,
-           peak_rss_kb(), ok, fail, extra ? " " : "", extra ? extra : "");
+           peak_rss_kb(), ok, fail, calls > 0 ? (double)(csw_last - csw_prev) / (double)calls : 0.0,
+           extra ? " " : "", extra ? extra : "");
     fflush(stdout);
 }
 

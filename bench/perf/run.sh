@@ -219,7 +219,7 @@ run() { # key cmd...
         awk -v a="$(get "$line" cps)" -v b="$(get "${R[$key]}" cps)" 'BEGIN { exit !(a > b) }'; then
         R[$key]=$line
     fi
-    echo "$(get "$line" cps) calls/s, cpu $(get "$line" cpu_us) us/call, rss $(get "$line" rss_kb) KiB, fail $(get "$line" fail)" >&2
+    echo "$(get "$line" cps) calls/s, cpu $(get "$line" cpu_us) us/call, $(get "$line" csw) context switches/call, rss $(get "$line" rss_kb) KiB, fail $(get "$line" fail)" >&2
 }
 repeat() { # cmd... : REPEAT times
     local i
