@@ -8,6 +8,10 @@ fn main() {
     let target_os = env::var("CARGO_CFG_TARGET_OS").unwrap_or_default();
     if target_os == "linux" {
         println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libchatbotkit.so.0");
+        // Not unloadable: dlclose() leaves it loaded. Its threads, runtimes
+        // and pooled sockets live for the process; unloading the code under
+        // them would leak them at best.
+        println!("cargo:rustc-cdylib-link-arg=-Wl,-z,nodelete");
     }
 
     let crate_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("set by cargo"));

@@ -64,7 +64,15 @@
  *   the library drives requests on that thread: the blocking functions fail
  *   there with CBK_ERROR_INVALID_ARGUMENT. It may call
  *   cbk_set_log_callback (the change applies from the next line on).
- * - The library is not unloadable: do not dlclose() it while it is in use.
+ * - SIGPIPE: the library never raises it in your process, whatever its
+ *   disposition (a write to a connection the server has closed would). It
+ *   blocks SIGPIPE on its own threads, and on a calling thread for the length
+ *   of a call, taking off any SIGPIPE the call raised before it returns. It
+ *   changes no signal's disposition and leaves your threads' signal masks as
+ *   it found them (a blocking call costs three system calls for this).
+ * - The library is marked not unloadable (-z nodelete): dlclose() leaves it
+ *   loaded, with its threads and pools, so loading and unloading it again
+ *   and again leaks nothing.
  *
  * Requests, retries and timeouts
  * ------------------------------

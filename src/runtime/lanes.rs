@@ -171,6 +171,7 @@ impl Borrowed<'_> {
         }
         let lane = self.lanes.lane(self.index);
         let _driving = Driving(DRIVING.with(|d| d.replace(Some(self.index))));
+        let _sigpipe = super::signals::Blocked::new();
         let has_connections = lane.runtime.metrics().num_alive_tasks() > 0;
         lane.runtime.block_on(async move {
             if has_connections {
@@ -216,7 +217,10 @@ impl Housekeeper {
     fn start(&self, lanes: &'static Lanes) -> Result<()> {
         std::thread::Builder::new()
             .name("chatbotkit-housekeeper".into())
-            .spawn(move || lanes.housekeeper.run(lanes))
+            .spawn(move || {
+                super::signals::block_for_good();
+                lanes.housekeeper.run(lanes)
+            })
             .map(drop)
             .map_err(|e| Error::internal(format!("the housekeeping thread could not start: {e}")))
     }

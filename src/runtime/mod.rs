@@ -24,7 +24,8 @@
 //!   nothing else stalls and nothing deadlocks.
 //!
 //! Every thread that runs host code (the workers and the threads that take
-//! their place) has an 8 MiB stack, glibc's default.
+//! their place) has an 8 MiB stack, glibc's default. No thread doing the
+//! library's I/O can be killed by SIGPIPE ([`signals`]).
 //!
 //! A lane is driven only while borrowed, so its idle connections are looked
 //! after in three ways (see [`lanes`]): each call first lets the lane's
@@ -49,6 +50,7 @@
 
 mod lanes;
 mod local;
+mod signals;
 pub mod task;
 
 use std::cell::Cell;
@@ -152,6 +154,7 @@ impl State {
             .worker_threads(cores.max(2))
             .thread_name("chatbotkit-worker")
             .thread_stack_size(STACK_SIZE)
+            .on_thread_start(signals::block_for_good)
             // Threads that take a worker's place while its callback blocks.
             .max_blocking_threads(4096)
             .enable_all()
