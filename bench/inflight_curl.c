@@ -35,6 +35,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "inflight_common.h"
+
 #define DEFAULT_N 10000
 #define WAIT_LIMIT_S 300 /* bound on the whole wait, as inflight.c */
 #define PATH "/api/v1/conversation/conv/session/create"
@@ -46,62 +48,9 @@ struct req {
     char body[BODY_CAP];
 };
 
-static atomic_int g_peak_threads, g_baseline_threads;
-static atomic_int g_sampling = 1;
+static atomic_int g_baseline_threads;
 static int g_epoll;
 static long long g_timer_due_ms = -1; /* libcurl's timer: when to call it, -1 for none */
-
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int thread_count(void)
-{
-    FILE *f = fopen("/proc/self/status", "r");
-    if (f == NULL)
-        return -1;
-    char line[256];
-    int n = -1;
-    while (fgets(line, sizeof line, f) != NULL) {
-        if (strncmp(line, "Threads:", 8) == 0) {
-            n = atoi(line + 8);
-            break;
-        }
-    }
-    fclose(f);
-    return n;
-}
-
-static int fd_count(void)
-{
-    DIR *d = opendir("/proc/self/fd");
-    if (d == NULL)
-        return -1;
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL)
-        if (e->d_name[0] != '.')
-            n++;
-    closedir(d);
-    return n - 1; /* the directory's own descriptor */
-}
-
-static void *sampler_main(void *arg)
-{
-    (void)arg;
-    while (atomic_load(&g_sampling)) {
-        int n = thread_count();
-        int peak = atomic_load(&g_peak_threads);
-        while (n > peak && !atomic_compare_exchange_weak(&g_peak_threads, &peak, n)) {
-        }
-        struct timespec ts = { 0, 10 * 1000000L };
-        nanosleep(&ts, NULL);
-    }
-    return NULL;
-}
 
 static size_t on_write(char *data, size_t size, size_t nmemb, void *ud)
 {

@@ -45,6 +45,42 @@ fn wait_for_eof(stream: &mut TcpStream, limit: Duration) -> Option<Duration> {
     None
 }
 
+/// What the server of [`eof_server`] saw: how long after it started
+/// watching the client closed its side, `None` inside when it never did.
+struct Eof(Arc<Mutex<Option<Option<Duration>>>>);
+
+impl Eof {
+    /// Waits (up to 6 s) for the server's verdict.
+    fn wait(&self) -> Option<Duration> {
+        let deadline = Instant::now() + Duration::from_secs(6);
+        while self.0.lock().unwrap().is_none() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        self.0.lock().unwrap().flatten()
+    }
+
+    fn seen(&self) -> bool {
+        self.0.lock().unwrap().is_some()
+    }
+}
+
+/// A server that answers one request with `reply`, runs `then` on the
+/// connection, then watches (up to 5 s) for the client to close it.
+fn eof_server(
+    reply: Vec<u8>,
+    then: impl Fn(&mut TcpStream) + Send + Sync + 'static,
+) -> (RawServer, Eof) {
+    let eof = Arc::new(Mutex::new(None));
+    let seen = eof.clone();
+    let server = RawServer::start(4, move |_, stream| {
+        let _ = read_request(stream);
+        let _ = stream.write_all(&reply);
+        then(stream);
+        *seen.lock().unwrap() = Some(wait_for_eof(stream, Duration::from_secs(5)));
+    });
+    (server, Eof(eof))
+}
+
 /// One test at a time: each counts connections or lanes, which another
 /// test's calls running at the same time would disturb.
 fn serial() -> std::sync::MutexGuard<'static, ()> {
@@ -107,24 +143,10 @@ fn bytes_sent_on_an_idle_connection_never_become_the_next_answer() {
 #[test]
 fn a_connection_close_response_is_closed_at_once() {
     let _serial = serial();
-    let eof = Arc::new(Mutex::new(None));
-    let seen = eof.clone();
-    let server = RawServer::start(4, move |_, stream| {
-        let _ = read_request(stream);
-        let _ = stream.write_all(&session_response("connection: close\r\n"));
-        *seen.lock().unwrap() = Some(wait_for_eof(stream, Duration::from_secs(5)));
-    });
+    let (server, eof) = eof_server(session_response("connection: close\r\n"), |_| {});
     let client = Client::conv(&no_retries(&server));
     client.create("c", None).expect("answer");
-    let deadline = Instant::now() + Duration::from_secs(6);
-    while eof.lock().unwrap().is_none() && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    let took = eof
-        .lock()
-        .unwrap()
-        .flatten()
-        .expect("the client closed the socket");
+    let took = eof.wait().expect("the client closed the socket");
     // No call follows, and the housekeeper would take up to a second: well
     // under that means the call closed it on its way out.
     assert!(took < Duration::from_millis(500), "closed after {took:?}");
@@ -133,14 +155,8 @@ fn a_connection_close_response_is_closed_at_once() {
 #[test]
 fn freeing_the_last_handle_closes_its_idle_connections() {
     let _serial = serial();
-    let eof = Arc::new(Mutex::new(None));
-    let seen = eof.clone();
-    let server = RawServer::start(4, move |_, stream| {
-        let _ = read_request(stream);
-        let _ = stream.write_all(&session_response(""));
-        // Wait for the request that never comes, then for EOF.
-        *seen.lock().unwrap() = Some(wait_for_eof(stream, Duration::from_secs(5)));
-    });
+    // The server waits for a request that never comes, then for EOF.
+    let (server, eof) = eof_server(session_response(""), |_| {});
     // Settings of its own, so that no other test's handle shares the pool.
     let client = Client::conv(&opts(&server.uri(), json!({"userAgent": "free-closes"})));
     let derived = client
@@ -149,20 +165,10 @@ fn freeing_the_last_handle_closes_its_idle_connections() {
     client.create("c", None).expect("answer");
     drop(client);
     std::thread::sleep(Duration::from_millis(200));
-    assert!(
-        eof.lock().unwrap().is_none(),
-        "closed while a derived handle lives"
-    );
+    assert!(!eof.seen(), "closed while a derived handle lives");
     let freed = Instant::now();
     drop(derived);
-    let deadline = Instant::now() + Duration::from_secs(6);
-    while eof.lock().unwrap().is_none() && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    assert!(
-        eof.lock().unwrap().flatten().is_some(),
-        "the socket stayed open"
-    );
+    assert!(eof.wait().is_some(), "the socket stayed open");
     assert!(
         freed.elapsed() < Duration::from_millis(500),
         "closed {:?} after the free",
@@ -173,24 +179,15 @@ fn freeing_the_last_handle_closes_its_idle_connections() {
 #[test]
 fn a_connection_the_server_closes_is_closed_here_too_without_another_call() {
     let _serial = serial();
-    let eof = Arc::new(Mutex::new(None));
-    let seen = eof.clone();
-    let server = RawServer::start(4, move |_, stream| {
-        let _ = read_request(stream);
-        let _ = stream.write_all(&session_response(""));
+    // FIN 50 ms after the answer: the client's side would sit in
+    // CLOSE_WAIT until closed.
+    let (server, eof) = eof_server(session_response(""), |stream| {
         std::thread::sleep(Duration::from_millis(50));
-        // FIN: the client's side would sit in CLOSE_WAIT until closed.
         let _ = stream.shutdown(Shutdown::Write);
-        *seen.lock().unwrap() = Some(wait_for_eof(stream, Duration::from_secs(5)));
     });
     let client = Client::conv(&no_retries(&server));
     client.create("c", None).expect("answer");
-    let deadline = Instant::now() + Duration::from_secs(6);
-    while eof.lock().unwrap().is_none() && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    let took = eof.lock().unwrap().flatten();
-    assert!(took.is_some(), "the client never closed its side");
+    assert!(eof.wait().is_some(), "the client never closed its side");
     drop(client);
 }
 
