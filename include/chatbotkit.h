@@ -31,45 +31,60 @@
  *   cores: no thread's request waits for another thread's I/O.
  * - A blocking call does its own I/O on the calling thread, with no hand-off
  *   to a library thread, as a libcurl easy handle does. It borrows one of
- *   the library's "lanes" (a set of event loops, four per core, that hold
- *   the connection pools) for the length of the call. So connections are
- *   shared between threads, and a thread made for one call reuses the
+ *   the library's "lanes" (event loops that hold the connection pools: up
+ *   to four per core, 8 to 256) for the length of the call. So connections
+ *   are shared between threads, and a thread made for one call reuses the
  *   connection of an earlier one. When every lane is busy, the call runs on
- *   the worker threads instead while the caller waits.
+ *   the worker threads instead while the caller waits; so does a call from
+ *   a thread of a tokio current-thread runtime of your own (its
+ *   spawn_blocking threads included), which cannot enter another runtime.
  * - Async tasks run on the worker threads: one per core (two at least),
  *   started by the first async call. Task callbacks run on the worker that
  *   finished the task, so callbacks of different tasks may run at the same
- *   time on different threads; each task's callback runs exactly once. A
- *   callback that blocks holds up only its own worker. One that makes a
- *   blocking library call first hands its worker's other work to another
- *   thread, so nothing stalls (up to 4096 callbacks may block at once).
+ *   time on different threads; each task's callback runs exactly once.
+ *   Keep callbacks short. One that makes a blocking library call (a create,
+ *   cbk_task_wait) first hands its worker's other work to another thread,
+ *   so nothing stalls (up to 4096 callbacks may block at once). One that
+ *   blocks any other way (sleeps, waits on your own lock) holds up its
+ *   worker and the one task that worker set aside to run next, which is
+ *   often a task the callback itself just started: to wait for the library
+ *   from a callback, use cbk_task_wait, never your own lock.
  * - Every library thread that runs your code (workers, and the threads that
  *   stand in for them) has an 8 MiB stack, as a glibc thread does.
  * - Pooled connections are checked before reuse: one that the server closed,
  *   or that received bytes while idle, is never used for a request. While
- *   lanes hold idle connections, a housekeeping thread looks at them once a
- *   second, so that connections the server closed, or idle longer than 90
- *   seconds, are closed even when no call comes; with none, it sleeps.
+ *   lanes hold idle connections (or their pools' idle timers), a
+ *   housekeeping thread looks at them once a second, so that connections
+ *   the server closed are closed within a second, and connections idle for
+ *   90 seconds within 90 more, even when no call comes; with nothing to
+ *   watch, it sleeps.
  *   Freeing the last handle that uses a pool closes its idle connections,
  *   and a response with `Connection: close` has its socket closed before
  *   the call returns.
  * - fork(): the child may use the library, with handles made in the parent:
  *   its first call builds new lanes, workers and connection pools (which it
- *   then reuses); the parent is unaffected. Nothing the parent's threads
- *   held is used in the child. Tasks started before fork() run and call
- *   back in the parent only: in the child, cbk_task_wait on such a task
- *   fails at once with CBK_ERROR_INVALID_ARGUMENT and cbk_task_cancel does
- *   nothing.
+ *   then reuses); the parent is unaffected. No lock or counter of a
+ *   library thread is used in the child, so a fork while other threads
+ *   are inside library calls (or the log callback) is safe, except while
+ *   one is inside _new, _extend or cbk_set_log_callback, whose locks would
+ *   stay held in the child. Tasks started before fork() run and call back
+ *   in the parent only: in the child, cbk_task_wait on such a task fails at
+ *   once with CBK_ERROR_INVALID_ARGUMENT and cbk_task_cancel does nothing.
+ *   A child forked from inside a library callback must exec() or _exit()
+ *   before it returns from the callback.
  * - The log callback may run on any thread, several at once, possibly while
  *   the library drives requests on that thread: the blocking functions fail
  *   there with CBK_ERROR_INVALID_ARGUMENT. It may call
  *   cbk_set_log_callback (the change applies from the next line on).
  * - SIGPIPE: the library never raises it in your process, whatever its
  *   disposition (a write to a connection the server has closed would). It
- *   blocks SIGPIPE on its own threads, and on a calling thread for the length
- *   of a call, taking off any SIGPIPE the call raised before it returns. It
- *   changes no signal's disposition and leaves your threads' signal masks as
- *   it found them (a blocking call costs three system calls for this).
+ *   blocks SIGPIPE on a calling thread for the length of a call, taking off
+ *   any SIGPIPE the call raised before it returns (a SIGPIPE sent to the
+ *   whole process meanwhile is taken too; where your thread already blocks
+ *   SIGPIPE, the library leaves it so). It changes no signal's disposition
+ *   and leaves your threads' masks as it found them (a blocking call costs
+ *   three system calls for this). The library's own threads block every
+ *   asynchronous signal, so your handlers and sigwait() never see them.
  * - The library is marked not unloadable (-z nodelete): dlclose() leaves it
  *   loaded, with its threads and pools, so loading and unloading it again
  *   and again leaks nothing.
@@ -99,6 +114,39 @@
  * - `timeout` bounds each attempt up to the response headers; reading the
  *   body gets the same duration again. `0` or absent: no timeout.
  *
+ * Proxies and HTTP/2
+ * ------------------
+ * - `proxy` (an http://, https:// or socks5:// URL, optionally with
+ *   user:password@): every request goes through it; "" = none; absent: the
+ *   environment's HTTPS_PROXY, HTTP_PROXY, ALL_PROXY and NO_PROXY, as
+ *   libcurl reads them. https requests tunnel through CONNECT, so the proxy
+ *   never sees the bearer token. Proxy credentials never appear in an error
+ *   or a log line. A connection that cannot be made through the proxy is
+ *   CBK_ERROR_NETWORK, naming the proxy's host and port.
+ * - `http2` (default true): HTTP/2 is offered to TLS servers through ALPN;
+ *   requests in flight to one host then share its connection (once a first
+ *   connection has shown that the server speaks it). false = HTTP/1.1.
+ *   Plain http: is always HTTP/1.1.
+ *
+ * TLS
+ * ---
+ * - Trusted by default: the system's trust store, what OpenSSL-based tools
+ *   on the machine (curl) trust, with SSL_CERT_FILE and SSL_CERT_DIR
+ *   honoured; read once per process, at the first TLS connection, on the
+ *   thread that makes it (no thread is started). Only where it holds no
+ *   usable certificate are the bundled Mozilla roots used.
+ * - `caCertificatePem` (one or more PEM certificates) adds to that set: each
+ *   is a root, and a server presenting exactly one of them is trusted too
+ *   (pinned), even when it is marked as a CA. Text that is not a readable
+ *   certificate fails at _new with CBK_ERROR_INVALID_ARGUMENT.
+ * - A certificate is refused when it is expired or not yet valid (a
+ *   `caCertificatePem` one too, pinned or the root a chain ends at), is for
+ *   another host name, or chains to no trusted root: CBK_ERROR_NETWORK, with
+ *   a message that says which and names the host, e.g. "certificate for
+ *   127.0.0.1 expired on 2025-01-01 00:00:00 UTC", "certificate is not
+ *   valid for host 127.0.0.1 (it is for localhost)", "server 127.0.0.1
+ *   answered plain HTTP to a TLS request".
+ *
  * Ownership and shutdown order
  * ----------------------------
  * Free strings and errors when done with them; free handles in any order
@@ -122,11 +170,6 @@
 
 
 /**
- * The stack size of every library thread that may run host code.
- */
-#define STACK_SIZE (8 << 20)
-
-/**
  * What kind of failure a `cbk_error` reports. The numbers are part of the
  * ABI and are never reused.
  */
@@ -138,7 +181,10 @@ typedef enum cbk_status {
   /**
    * NULL where a value is needed, invalid UTF-8, an empty or unsafe id, or
    * an option value of the right JSON type that is out of range or
-   * malformed (negative `retries`, CR/LF in a header value, a bad URL).
+   * malformed (negative `retries`, CR/LF in a header value, a bad URL, a
+   * URL with credentials, a header that frames the message); a request
+   * fetch forbids (`CONNECT`, `TRACE`, `TRACK`) or too large to send (a
+   * URL over 65,534 bytes, more than 10,000 header names). Nothing is sent.
    */
   CBK_ERROR_INVALID_ARGUMENT = 1,
   /**
@@ -159,7 +205,8 @@ typedef enum cbk_status {
    */
   CBK_ERROR_NETWORK = 5,
   /**
-   * A 2xx whose body is not what the call returns (not JSON for create),
+   * A 2xx whose body is not what the call returns (not JSON for create, or
+   * JSON the server content-encoded, which the library does not decode),
    * or any body over `maxResponseBytes`.
    */
   CBK_ERROR_INVALID_RESPONSE = 6,
@@ -271,14 +318,19 @@ enum cbk_status cbk_error_status(const struct cbk_error *error);
  * The error's code: the SDK's code (`NOT_FOUND`, `ERROR_500`,
  * `GENERIC_ERROR`, `TimeoutError`, ...) or one of ours (`NETWORK_ERROR`,
  * `INVALID_ARGUMENT`, `INVALID_JSON`, `INVALID_RESPONSE`, `CANCELLED`,
- * `INTERNAL_ERROR`). Borrowed from `error`: valid until it is freed.
- * `""` for a NULL `error`.
+ * `INTERNAL_ERROR`). A server's code that holds the client's secret or
+ * token has it replaced by `[REDACTED]`, as in the message. Borrowed from
+ * `error`: valid until it is freed. `""` for a NULL `error`.
  */
 const char *cbk_error_code(const struct cbk_error *error);
 
 /**
- * The error's message, for people. Never contains the secret. Borrowed
- * from `error`: valid until it is freed. `""` for a NULL `error`.
+ * The error's message, for people. Never contains the client's secret or
+ * token: where the message quotes a server (an error body's `message`, a
+ * reason phrase, a redirect location) that echoed it, in any letter case
+ * or percent-encoded, it reads `[REDACTED]` (`Bearer [REDACTED]`). A
+ * credential shorter than 4 characters is replaced only after `Bearer `.
+ * Borrowed from `error`: valid until it is freed. `""` for a NULL `error`.
  */
 const char *cbk_error_message(const struct cbk_error *error);
 
@@ -305,8 +357,10 @@ void cbk_error_free(struct cbk_error *error);
  * `cbk_log_level`; taken as an `int` so that any value is safe: below 1 is
  * `CBK_LOG_ERROR`, above 4 is `CBK_LOG_DEBUG`) or more severe: each attempt (method, URL path, attempt number, status or
  * failure, elapsed time), each retry and each failure. Lines never contain
- * the secret or any header. NULL `callback` turns logging off. The library
- * never installs a global Rust logger.
+ * the secret or any header; a failure that quotes a server which echoed
+ * the secret or token shows `[REDACTED]` instead, as error messages do.
+ * NULL `callback` turns logging off. The library never installs a global
+ * Rust logger.
  *
  * The callback may run on any thread, including several at once, possibly
  * while the library drives requests on that thread: the blocking functions
@@ -332,7 +386,13 @@ void cbk_set_log_callback(int max_level,
  * NULL on failure with `*error` set (when `error` is not NULL):
  * `CBK_ERROR_INVALID_JSON` for text that is not a JSON object, an unknown
  * option or a wrong type; `CBK_ERROR_INVALID_ARGUMENT` for invalid UTF-8 or
- * a value out of range. The message names the option, never its value.
+ * a value out of range or malformed, among them a `baseUrl` or `endpoints`
+ * URL with credentials in it (`user:password@`, or `user@`), a header in
+ * `headers` that frames the message (`content-length`, `transfer-encoding`,
+ * `host`, `connection`, `keep-alive`, `upgrade`, `te`, `trailer`, in any
+ * letter case) and more than 10,000 names in `headers`. The message names
+ * the option, never its value; control characters in a key it quotes are
+ * escaped (`\r`, `\n`, `\u{1b}`).
  */
 struct cbk_conversation_session_client *cbk_conversation_session_client_new(const char *options_json,
                                                                             struct cbk_error **error);
@@ -361,7 +421,8 @@ struct cbk_conversation_session_client *cbk_conversation_session_client_extend(c
  * Sends `POST {base}/api/v1/conversation/{conversation_id}/session/create`
  * with `request_json` as the body (`{}` when NULL) and blocks until the
  * answer, retries included. `conversation_id` is percent-encoded as one
- * path segment; `""`, `"."` and `".."` are refused and nothing is sent.
+ * path segment; `""`, `"."` and `".."` are refused and nothing is sent, as
+ * is an id that would make the URL longer than 65,534 bytes.
  *
  * Returns the response JSON as the server sent it (e.g.
  * `{"id":...,"token":...,"expiresAt":...}`), freed with
@@ -399,9 +460,19 @@ struct cbk_task *cbk_conversation_session_client_create_async(const struct cbk_c
  * (`{name, type, data}` with base64 `data`), `external`, `endpoint`,
  * `timeout`, `retries`, `retryDelay`, `retryTimeout`.
  *
+ * Refused with `CBK_ERROR_INVALID_ARGUMENT`, and nothing sent, as fetch
+ * refuses them: the methods `CONNECT`, `TRACE` and `TRACK` (any letter
+ * case); a header in `headers` that frames the message (the list of
+ * `_new`), or more than 10,000 names there; a `path` that resolves to a URL
+ * with credentials in it (`user:password@`) or longer than 65,534 bytes
+ * (`query` included). A `file.name` holding CR, LF or `"` is sent as
+ * `%0D`, `%0A`, `%22`, as fetch's `FormData` writes it.
+ *
  * Returns the body of a JSON response, or for any other 2xx
  * `{"headers":{...},"data":"<base64>","encoding":"base64"}`; freed with
- * `cbk_string_free`. NULL on failure with `*error` set.
+ * `cbk_string_free`. NULL on failure with `*error` set. A JSON response
+ * whose body is content-encoded (gzip, ...) is `CBK_ERROR_INVALID_RESPONSE`:
+ * the library asks for no compression and decodes none.
  */
 char *cbk_conversation_session_client_fetch(const struct cbk_conversation_session_client *client,
                                             const char *path,

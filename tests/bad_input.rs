@@ -165,7 +165,7 @@ fn null_request_json_means_empty_object() {
     }
 }
 
-/// API.md does not say what NULL options_json means for extend and fetch;
+/// Whatever NULL options_json means for extend and fetch,
 /// either "{}" or a clear INVALID_ARGUMENT naming it is acceptable, a crash
 /// or another error is not.
 #[test]

@@ -1,5 +1,5 @@
-//! Error mapping, retries, timeouts and transport failures, as API.md
-//! specifies them after the Node SDK (`@chatbotkit/sdk` ResponsePromise and
+//! Error mapping, retries, timeouts and transport failures, as the header
+//! (include/chatbotkit.h) specifies them after the Node SDK (`@chatbotkit/sdk` ResponsePromise and
 //! `@chatbotkit/fetch` withRetry/withTimeout).
 
 mod common;
@@ -575,10 +575,14 @@ fn truncated_body_is_a_network_error() {
 fn transport_errors_never_show_the_secret() {
     // take_error checks every message and to_json text for the secret; this
     // puts the secret in the request to places where a careless message could
-    // copy it from (headers, the base URL's user info).
+    // copy it from (headers, the base URL's user info, which is refused).
     let base = closed_port_uri().replace("http://", &format!("http://user:{SECRET}@"));
+    let refused = Client::new(Kind::Conversation, Some(&opts(&base, json!({}))))
+        .err()
+        .expect("credentials in baseUrl are refused");
+    refused.assert_is(INVALID_ARGUMENT, "INVALID_ARGUMENT");
     let client = Client::conv(&opts(
-        &base,
+        &closed_port_uri(),
         json!({"retries": 0, "headers": {"x-copy": SECRET}}),
     ));
     let err = client.create("c1", None).expect_err("refused");

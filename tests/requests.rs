@@ -1,6 +1,6 @@
 //! What goes on the wire: URLs, headers, bodies, options, extend and
 //! `_fetch`, checked on a wiremock server through the C ABI
-//! (API.md, "Requests, exactly as the SDK sends them").
+//! (the header's "Requests, retries and timeouts" section).
 
 mod common;
 

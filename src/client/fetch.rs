@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 
 use super::error::{Error, Result};
 use super::http::{Body, Response};
-use super::options::{millis, parse_object, timeout_millis, whole, StrMap, MAX_RETRIES};
+use super::options::{millis, parse_object, timeout_millis, whole, Key, StrMap, MAX_RETRIES};
 
 /// A parsed `clientFetch` options object.
 #[derive(Debug, Default)]
@@ -35,7 +35,8 @@ fn want<'a>(
         Ok(v)
     } else {
         Err(Error::invalid_json(format!(
-            "fetch option `{key}` must be {what}"
+            "fetch option `{}` must be {what}",
+            Key(key)
         )))
     }
 }
@@ -79,6 +80,15 @@ impl FetchOptions {
                 "method" => out.method = Some(method(str_of(k, &v)?)?),
                 "headers" => {
                     let obj = want(k, &v, "an object of strings", Value::is_object)?;
+                    let names = obj.as_object().map_or(0, |o| o.len());
+                    // Counted first: each name below is looked up among the
+                    // ones before it.
+                    if names > super::headers::MAX_NAMES {
+                        return Err(Error::invalid_argument(format!(
+                            "fetch option `headers` has {names} header names, more than the {} allowed",
+                            super::headers::MAX_NAMES
+                        )));
+                    }
                     for (name, value) in obj.as_object().into_iter().flatten() {
                         if value.is_null() {
                             continue;
@@ -117,7 +127,12 @@ impl FetchOptions {
                         "fetch option `{k}` has no C equivalent"
                     )))
                 }
-                _ => return Err(Error::invalid_json(format!("unknown fetch option `{k}`"))),
+                _ => {
+                    return Err(Error::invalid_json(format!(
+                        "unknown fetch option `{}`",
+                        Key(k)
+                    )))
+                }
             }
         }
         // The SDK's precedence: record, then buffer, then file.
@@ -144,10 +159,18 @@ impl FetchOptions {
     }
 }
 
-/// A method name, normalised as `fetch` does for the standard ones.
+/// A method name, normalised as `fetch` does for the standard ones. The
+/// methods fetch forbids are refused, as fetch refuses them: CONNECT would
+/// turn the connection into a tunnel, TRACE and TRACK echo the request
+/// (credentials included) back.
 fn method(name: &str) -> Result<Method> {
     let normalised = match name.to_ascii_uppercase().as_str() {
         m @ ("DELETE" | "GET" | "HEAD" | "OPTIONS" | "POST" | "PUT" | "PATCH") => m.to_owned(),
+        "CONNECT" | "TRACE" | "TRACK" => {
+            return Err(Error::invalid_argument(
+                "fetch option `method` cannot be CONNECT, TRACE or TRACK (fetch forbids them)",
+            ))
+        }
         _ => name.to_owned(),
     };
     Method::from_bytes(normalised.as_bytes())
@@ -164,7 +187,8 @@ fn file_body(v: &Value) -> Result<Body> {
     for key in obj.keys() {
         if !matches!(key.as_str(), "name" | "type" | "data") {
             return Err(Error::invalid_json(format!(
-                "unknown fetch option `file.{key}`"
+                "unknown fetch option `file.{}`",
+                Key(key)
             )));
         }
     }

@@ -12,7 +12,7 @@ use http::header::{
 };
 
 use super::error::{Error, Result};
-use super::options::{Options, StrMap};
+use super::options::{Key, Options, StrMap};
 
 const RUN_AS_USER_ID: HeaderName = HeaderName::from_static("x-runas-user-id");
 const RUN_AS_CHILD_USER_EMAIL: HeaderName = HeaderName::from_static("x-runas-child-user-email");
@@ -21,6 +21,36 @@ const TIMEZONE: HeaderName = HeaderName::from_static("x-timezone");
 const NO_CACHE: HeaderValue = HeaderValue::from_static("max-age=0");
 pub const APPLICATION_JSON: HeaderValue = HeaderValue::from_static("application/json");
 pub const OCTET_STREAM: HeaderValue = HeaderValue::from_static("application/octet-stream");
+
+/// The headers that frame a message or manage its connection. hyper writes
+/// them to match the body and the connection it really uses; one from the
+/// caller would override that: a wrong `content-length` truncates the body
+/// or stalls the request until the timeout, a `transfer-encoding` is sent
+/// beside the real one. So they cannot be set, in any letter case.
+pub(crate) const FRAMING: [&str; 8] = [
+    "content-length",
+    "transfer-encoding",
+    "host",
+    "connection",
+    "keep-alive",
+    "upgrade",
+    "te",
+    "trailer",
+];
+
+/// Why a framing header is refused, after the key that names it.
+pub(crate) const FRAMING_REFUSED: &str = "frames the message, which the library does itself: \
+     content-length, transfer-encoding, host, connection, keep-alive, upgrade, te and trailer \
+     cannot be set";
+
+/// The most names one `headers` object (the options', or a call's) may
+/// hold. Both at their most, with the library's own headers, still fit in
+/// one request's header table, which holds 24,576 and panics beyond.
+pub(crate) const MAX_NAMES: usize = 10_000;
+
+pub fn is_framing(name: &str) -> bool {
+    FRAMING.iter().any(|f| f.eq_ignore_ascii_case(name))
+}
 
 /// The per-client header layers, for ordinary and `external` requests.
 #[derive(Clone, Debug)]
@@ -33,14 +63,28 @@ pub struct ClientHeaders {
 }
 
 /// Insert `map`'s entries in order, each replacing any earlier value of the
-/// same name. `what` names the source in error messages.
+/// same name. `what` names the source in error messages. Framing headers
+/// are refused, and more than [`MAX_NAMES`] names.
 pub fn overlay(headers: &mut HeaderMap, map: &StrMap, what: &str) -> Result<()> {
+    if map.len() > MAX_NAMES {
+        return Err(Error::invalid_argument(format!(
+            "`{what}` has {} header names, more than the {MAX_NAMES} allowed",
+            map.len()
+        )));
+    }
     for (name, value) in map.iter() {
         let bad = || {
             Error::invalid_argument(format!(
-                "`{what}.{name}` is not a valid HTTP header name or value"
+                "`{what}.{}` is not a valid HTTP header name or value",
+                Key(name)
             ))
         };
+        if is_framing(name) {
+            return Err(Error::invalid_argument(format!(
+                "`{what}.{}` {FRAMING_REFUSED}",
+                Key(name)
+            )));
+        }
         let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| bad())?;
         let mut value = HeaderValue::from_bytes(value.as_bytes()).map_err(|_| bad())?;
         // A caller's header may carry a credential of its own: keep every

@@ -8,6 +8,7 @@ use http::{HeaderMap, Method, StatusCode};
 use url::Url;
 
 use super::error::{Error, Result, Status};
+use super::redact::Redactor;
 use crate::log;
 
 /// Statuses the SDK retries (`DEFAULT_RETRY_STATUSES`).
@@ -35,6 +36,8 @@ pub struct Request {
     pub url: Url,
     pub headers: std::sync::Arc<HeaderMap>,
     pub body: Body,
+    /// The client's credentials, kept out of every error and log line.
+    pub redact: Redactor,
 }
 
 /// How attempts are made and retried.
@@ -68,20 +71,47 @@ impl Response {
             .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json"))
     }
 
+    /// The `content-encoding` of the body, when it is anything but
+    /// `identity` (the library asks for none and decodes none).
+    pub fn content_coding(&self) -> Option<String> {
+        let mut codings = Vec::new();
+        for value in self.headers.get_all(http::header::CONTENT_ENCODING) {
+            for coding in String::from_utf8_lossy(value.as_bytes()).split(',') {
+                let coding = coding.trim();
+                if !coding.is_empty() && !coding.eq_ignore_ascii_case("identity") {
+                    codings.push(coding.to_owned());
+                }
+            }
+        }
+        (!codings.is_empty()).then(|| codings.join(", "))
+    }
+
     /// Turn a non-2xx response into the SDK's error.
     pub fn into_error(self) -> Error {
         Error::from_response(self.status.as_u16(), self.reason.as_deref(), &self.body)
     }
 }
 
+/// Names the proxy (`host:port`) that a request to a URL goes through, if
+/// any: for the message of a failed connection.
+pub type ProxyOf<'a> = &'a (dyn Fn(&Url) -> Option<String> + Sync);
+
 /// Send `req` with retries. Returns the final response, 2xx or not.
-pub async fn send(http: &reqwest::Client, req: &Request, policy: &Policy) -> Result<Response> {
+pub async fn send(
+    http: &reqwest::Client,
+    proxy_of: ProxyOf<'_>,
+    req: &Request,
+    policy: &Policy,
+) -> Result<Response> {
     let mut delay = policy.retry_delay;
     let mut attempt: u32 = 0;
     loop {
         attempt += 1;
         let started = std::time::Instant::now();
-        let outcome = attempt_once(http, req, policy).await;
+        // Redacted before it is logged: a failure may quote the server.
+        let outcome = req
+            .redact
+            .outcome(attempt_once(http, proxy_of, req, policy).await);
         let retries_left = attempt <= policy.retries;
         let wait = match &outcome {
             Ok(resp) if RETRY_STATUSES.contains(&resp.status.as_u16()) && retries_left => {
@@ -136,27 +166,34 @@ fn retry_after(resp: &Response) -> Option<Duration> {
     if !matches!(resp.status.as_u16(), 429 | 503) {
         return None;
     }
-    let value = resp
-        .headers
-        .get(http::header::RETRY_AFTER)?
-        .to_str()
-        .ok()?
-        .trim();
-    let wait = match value.parse::<u64>() {
-        Ok(secs) => Duration::from_secs(secs),
-        Err(_) => httpdate::parse_http_date(value)
-            .ok()?
-            .duration_since(std::time::SystemTime::now())
-            .unwrap_or_default(),
-    };
-    Some(wait.min(MAX_RETRY_AFTER))
+    let value = resp.headers.get(http::header::RETRY_AFTER)?.to_str().ok()?;
+    parse_retry_after(value, std::time::SystemTime::now()).map(|w| w.min(MAX_RETRY_AFTER))
+}
+
+/// RFC 9110 `Retry-After`: `delay-seconds` (`1*DIGIT`, so no sign, point
+/// or exponent), else an HTTP date, measured from `now`. A number of
+/// seconds too large for a `u64` is still a delay, the longest there is.
+fn parse_retry_after(value: &str, now: std::time::SystemTime) -> Option<Duration> {
+    let value = value.trim_matches([' ', '\t']);
+    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        return Some(Duration::from_secs(
+            value.parse::<u64>().unwrap_or(u64::MAX),
+        ));
+    }
+    let date = httpdate::parse_http_date(value).ok()?;
+    Some(date.duration_since(now).unwrap_or_default())
 }
 
 /// One attempt: headers within `timeout`, then the body within `timeout`
 /// again and within `max_response_bytes`.
-async fn attempt_once(http: &reqwest::Client, req: &Request, policy: &Policy) -> Result<Response> {
+async fn attempt_once(
+    http: &reqwest::Client,
+    proxy_of: ProxyOf<'_>,
+    req: &Request,
+    policy: &Policy,
+) -> Result<Response> {
     // The timeout covers the redirects too, as the SDK's covers fetch.
-    let resp = within(policy.timeout, follow_redirects(http, req)).await??;
+    let resp = within(policy.timeout, follow_redirects(http, proxy_of, req)).await??;
 
     // Taken apart, so that the head is moved out rather than copied.
     let (head, body) = http::Response::<reqwest::Body>::from(resp).into_parts();
@@ -194,7 +231,11 @@ const MAX_REDIRECTS: usize = 20;
 /// `proxy-authorization`) for that hop and every later one. reqwest's own
 /// policy compares hosts only, so an https-to-http redirect on the same host
 /// would carry the secret in clear text: hence this loop.
-async fn follow_redirects(http: &reqwest::Client, req: &Request) -> Result<reqwest::Response> {
+async fn follow_redirects(
+    http: &reqwest::Client,
+    proxy_of: ProxyOf<'_>,
+    req: &Request,
+) -> Result<reqwest::Response> {
     use http::header::{
         AUTHORIZATION, CONTENT_ENCODING, CONTENT_LANGUAGE, CONTENT_LOCATION, CONTENT_TYPE, COOKIE,
         LOCATION, PROXY_AUTHORIZATION,
@@ -214,7 +255,7 @@ async fn follow_redirects(http: &reqwest::Client, req: &Request) -> Result<reqwe
             Some(Body::Bytes(b)) => *request.body_mut() = Some(b.clone().into()),
             Some(Body::File { name, mime, data }) => {
                 let part = reqwest::multipart::Part::stream(data.clone())
-                    .file_name(name.clone())
+                    .file_name(form_data_escape(name))
                     .mime_str(mime)
                     .map_err(|_| {
                         Error::invalid_argument("`file.type` is not a valid media type")
@@ -222,13 +263,13 @@ async fn follow_redirects(http: &reqwest::Client, req: &Request) -> Result<reqwe
                 request = reqwest::RequestBuilder::from_parts(http.clone(), request)
                     .multipart(reqwest::multipart::Form::new().part("file", part))
                     .build()
-                    .map_err(|e| transport_error(&method, &url, e))?;
+                    .map_err(|e| transport_error(&method, &url, e, proxy_of))?;
             }
         }
         let resp = http
             .execute(request)
             .await
-            .map_err(|e| transport_error(&method, &url, e))?;
+            .map_err(|e| transport_error(&method, &url, e, proxy_of))?;
         let status = resp.status().as_u16();
         let location = resp.headers().get(LOCATION).and_then(|v| v.to_str().ok());
         let (true, Some(location)) = (matches!(status, 301 | 302 | 303 | 307 | 308), location)
@@ -270,6 +311,15 @@ async fn follow_redirects(http: &reqwest::Client, req: &Request) -> Result<reqwe
         "{method} {}: more than {MAX_REDIRECTS} redirects",
         url.path()
     )))
+}
+
+/// A file name as fetch's `FormData` writes it into the part header: CR, LF
+/// and `"` become `%0D`, `%0A` and `%22`. (reqwest would escape them with a
+/// backslash, leaving CR and LF raw: a header injection inside the part.)
+fn form_data_escape(name: &str) -> String {
+    name.replace('\r', "%0D")
+        .replace('\n', "%0A")
+        .replace('"', "%22")
 }
 
 /// Run `fut` within `limit`, mapping the elapsed limit onto the SDK's
@@ -336,27 +386,36 @@ async fn next_chunk(body: &mut reqwest::Body) -> Result<Option<bytes::Bytes>> {
 }
 
 /// Map a reqwest failure before the response headers.
-fn transport_error(method: &Method, url: &Url, e: reqwest::Error) -> Error {
+fn transport_error(method: &Method, url: &Url, e: reqwest::Error, proxy_of: ProxyOf<'_>) -> Error {
     if e.is_timeout() {
         return Error::timeout();
     }
+    let connecting = e.is_connect();
+    let detail = crate::tls::describe_failure(&e, url.host_str().unwrap_or(""))
+        .unwrap_or_else(|| chain(&e.without_url()));
+    // A connection that could not be made through a proxy failed at the
+    // proxy: name it (host and port only, never its credentials).
+    let detail = match connecting.then(|| proxy_of(url)).flatten() {
+        Some(proxy) => format!("could not connect through proxy {proxy}: {detail}"),
+        None => detail,
+    };
     Error::network(format!(
         "{} {}://{}{}: {}",
         method,
         url.scheme(),
         url.host_str().unwrap_or(""),
         url.port().map(|p| format!(":{p}")).unwrap_or_default(),
-        chain(&e.without_url())
+        detail
     ))
 }
 
 /// An error and its sources, joined, without repeating a message that a
 /// wrapper already quoted.
 fn chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut out = e.to_string();
+    let mut out = describe(e);
     let mut source = e.source();
     while let Some(s) = source {
-        let text = s.to_string();
+        let text = describe(s);
         if !out.contains(&text) {
             out.push_str(": ");
             out.push_str(&text);
@@ -364,4 +423,63 @@ fn chain(e: &(dyn std::error::Error + 'static)) -> String {
         source = s.source();
     }
     out
+}
+
+/// One error's own text, in words that say what happened where hyper's do
+/// not: its "message head is too large" is, almost always, a response with
+/// more headers than it parses. (hyper tells that error apart only to
+/// servers: `is_parse_too_large` needs its server feature; its text is
+/// fixed, and tests/hostile_input.rs would notice a change.)
+fn describe(e: &(dyn std::error::Error + 'static)) -> String {
+    let text = e.to_string();
+    match e.downcast_ref::<hyper::Error>() {
+        Some(_) if text == "message head is too large" => format!(
+            "the response has more than {MAX_RESPONSE_HEADERS} headers, or a head over {} KiB, more than the library reads",
+            MAX_RESPONSE_HEAD / 1024
+        ),
+        _ => text,
+    }
+}
+
+/// hyper's limits on a response head: header count and bytes.
+const MAX_RESPONSE_HEADERS: usize = 100;
+const MAX_RESPONSE_HEAD: usize = 8192 + 4096 * 100;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::SystemTime;
+
+    fn after(value: &str) -> Option<Duration> {
+        parse_retry_after(value, SystemTime::UNIX_EPOCH)
+    }
+
+    #[test]
+    fn retry_after_is_delay_seconds_or_a_date() {
+        assert_eq!(after("7"), Some(Duration::from_secs(7)));
+        assert_eq!(after(" 007 "), Some(Duration::from_secs(7)));
+        assert_eq!(
+            after("18446744073709551615"),
+            Some(Duration::from_secs(u64::MAX))
+        );
+        assert_eq!(
+            after("18446744073709551616"),
+            Some(Duration::from_secs(u64::MAX))
+        );
+        assert_eq!(after(&"9".repeat(400)), Some(Duration::from_secs(u64::MAX)));
+        assert_eq!(
+            after("Thu, 01 Jan 1970 00:01:00 GMT"),
+            Some(Duration::from_secs(60))
+        );
+        for loose in [
+            "+1", "-1", "1.5", "1e3", "0x10", "", " ", "1 2", "\u{661}", "soon",
+        ] {
+            assert_eq!(after(loose), None, "{loose:?}");
+        }
+    }
+
+    #[test]
+    fn form_data_file_names_are_percent_escaped() {
+        assert_eq!(form_data_escape("a\"b\r\nc\\d.txt"), "a%22b%0D%0Ac\\d.txt");
+    }
 }

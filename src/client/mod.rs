@@ -10,6 +10,7 @@ pub mod headers;
 pub mod http;
 pub mod json;
 pub mod options;
+pub mod redact;
 pub mod transport;
 pub mod url;
 
@@ -21,6 +22,7 @@ pub use self::options::{Options, OptionsPatch};
 use self::fetch::FetchOptions;
 use self::headers::ClientHeaders;
 use self::http::{Body, Policy, Request};
+use self::redact::Redactor;
 use self::transport::Transport;
 
 /// Which session route a client mints on.
@@ -62,6 +64,8 @@ struct Inner {
     options: Options,
     headers: ClientHeaders,
     policy: Policy,
+    /// The credentials, to keep out of what servers make the library say.
+    redact: Redactor,
     transport: Arc<Transport>,
 }
 
@@ -95,11 +99,23 @@ impl Client {
             Some(t) if t.settings() == &options.transport => t.clone(),
             _ => Transport::for_settings(&options.transport)?,
         };
+        // The proxy's password is a credential too.
+        let proxy_password = match &options.transport.proxy {
+            options::ProxySetting::Url(url) => url.password().map(str::to_owned),
+            _ => None,
+        };
+        let redact = Redactor::new(
+            [&options.secret, &options.token, &proxy_password]
+                .into_iter()
+                .flatten()
+                .map(String::as_str),
+        );
         Ok(Client {
             inner: Arc::new(Inner {
                 options,
                 headers,
                 policy,
+                redact,
                 transport,
             }),
         })
@@ -127,11 +143,14 @@ impl Client {
         };
         let path = format!("/api/v1/{}/{id}/session/create", kind.route());
         let opts = &self.inner.options;
+        let url = url::resolve(&opts.base_url, &opts.endpoints, &path, None)?;
+        url::check_length(&url, kind.id_name())?;
         Ok(Request {
             method: ::http::Method::POST,
-            url: url::resolve(&opts.base_url, &opts.endpoints, &path, None)?,
+            url,
             headers: self.inner.headers.internal_json.clone(),
             body: Body::Bytes(body),
+            redact: self.inner.redact.clone(),
         })
     }
 
@@ -139,17 +158,7 @@ impl Client {
     /// returns the response JSON text as the server sent it.
     pub async fn create_session(&self, request: Request) -> Result<String> {
         let resp = self.send(&request, &self.inner.policy).await?;
-        if !resp.status.is_success() {
-            return Err(resp.into_error());
-        }
-        let status = resp.status.as_u16();
-        if !resp.is_json() {
-            return Err(Error::invalid_response(
-                status,
-                "the server answered without an application/json content type",
-            ));
-        }
-        json_text(status, resp.body)
+        request.redact.outcome(session_result(resp))
     }
 
     /// Check the arguments of a fetch call and build its request and policy.
@@ -169,6 +178,7 @@ impl Client {
         if let Some(query) = &fo.query {
             url::append_query(&mut url, query);
         }
+        url::check_length(&url, "path")?;
         let mut headers = if fo.external {
             self.inner.headers.external.clone()
         } else {
@@ -199,6 +209,7 @@ impl Client {
                 url,
                 headers: headers.into(),
                 body,
+                redact: self.inner.redact.clone(),
             },
             policy,
         ))
@@ -208,26 +219,59 @@ impl Client {
     /// `{"headers", "data" (base64), "encoding": "base64"}` for any other.
     pub async fn fetch(&self, request: Request, policy: Policy) -> Result<String> {
         let resp = self.send(&request, &policy).await?;
-        if !resp.status.is_success() {
-            return Err(resp.into_error());
-        }
-        if resp.is_json() {
-            return json_text(resp.status.as_u16(), resp.body);
-        }
-        Ok(fetch::binary_result(&resp).to_string())
+        request.redact.outcome(fetch_result(resp))
     }
 
     async fn send(&self, request: &Request, policy: &Policy) -> Result<http::Response> {
-        let http = self.inner.transport.client()?;
-        http::send(&http, request, policy).await
+        let transport = &self.inner.transport;
+        let http = transport.client()?;
+        http::send(&http, &|url| transport.proxy_for(url), request, policy).await
     }
+}
+
+/// What a session create returns for a final response. Its errors quote the
+/// server: the caller redacts them.
+fn session_result(resp: http::Response) -> Result<String> {
+    if !resp.status.is_success() {
+        return Err(resp.into_error());
+    }
+    if !resp.is_json() {
+        return Err(Error::invalid_response(
+            resp.status.as_u16(),
+            "the server answered without an application/json content type",
+        ));
+    }
+    json_text(resp)
+}
+
+/// What a fetch returns for a final response. Its errors quote the server:
+/// the caller redacts them.
+fn fetch_result(resp: http::Response) -> Result<String> {
+    if !resp.status.is_success() {
+        return Err(resp.into_error());
+    }
+    if resp.is_json() {
+        return json_text(resp);
+    }
+    Ok(fetch::binary_result(&resp).to_string())
 }
 
 /// The body of a JSON response as text, checked to be JSON (a leading BOM
 /// is dropped, as `response.json()` does).
-fn json_text(status: u16, body: bytes::Bytes) -> Result<String> {
+fn json_text(resp: http::Response) -> Result<String> {
+    let status = resp.status.as_u16();
+    // The library asks for no compression and decodes none; an encoded body
+    // would otherwise be reported as text that is not UTF-8.
+    if let Some(coding) = resp.content_coding() {
+        return Err(Error::invalid_response(
+            status,
+            format!(
+                "the response is {coding}-encoded (content-encoding), which the library does not decode"
+            ),
+        ));
+    }
     let bad = |why: &str| Error::invalid_response(status, format!("the response body {why}"));
-    let text = String::from_utf8(Vec::from(body)).map_err(|_| bad("is not valid UTF-8"))?;
+    let text = String::from_utf8(Vec::from(resp.body)).map_err(|_| bad("is not valid UTF-8"))?;
     let text = match text.strip_prefix('\u{feff}') {
         Some(rest) => rest.to_owned(),
         None => text,

@@ -10,13 +10,14 @@
 //! Error messages name keys, never values: a bad secret is reported as
 //! "option `secret` ...", not quoted.
 
-use std::fmt;
+use std::fmt::{self, Write as _};
 use std::time::Duration;
 
 use serde_json::{Map, Value};
 use url::Url;
 
 use super::error::{Error, Result};
+use super::headers;
 
 /// The SDK's default base URL.
 pub(crate) const DEFAULT_BASE_URL: &str = "https://api.chatbotkit.com";
@@ -70,12 +71,40 @@ impl StrMap {
         self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
     }
 
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
     fn to_json(&self) -> Value {
         Value::Object(
             self.iter()
                 .map(|(k, v)| (k.to_owned(), Value::String(v.to_owned())))
                 .collect(),
         )
+    }
+}
+
+/// A key as messages quote it: control characters (CR, LF, ESC, ...)
+/// escaped, so that a key can neither break a message into lines nor forge
+/// a log line or terminal output.
+pub struct Key<'a>(pub &'a str);
+
+impl fmt::Display for Key<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for c in self.0.chars() {
+            match c {
+                '\r' => f.write_str("\\r")?,
+                '\n' => f.write_str("\\n")?,
+                '\t' => f.write_str("\\t")?,
+                c if c.is_control() => write!(f, "\\u{{{:x}}}", u32::from(c))?,
+                c => f.write_char(c)?,
+            }
+        }
+        Ok(())
     }
 }
 
@@ -122,6 +151,8 @@ pub struct OptionsPatch {
     connect_timeout: Patch<f64>,
     ca_certificate_pem: Patch<String>,
     user_agent: Patch<String>,
+    proxy: Patch<String>,
+    http2: Patch<bool>,
 }
 
 /// The JSON type names used in messages.
@@ -181,7 +212,8 @@ fn string_map(key: &str, v: Value) -> Result<Vec<(String, Option<String>)>> {
                 Value::String(s) => Ok((k, Some(s))),
                 Value::Null => Ok((k, None)),
                 other => Err(Error::invalid_json(format!(
-                    "option `{key}.{k}` must be a string, not {}",
+                    "option `{key}.{}` must be a string, not {}",
+                    Key(&k),
                     type_name(&other)
                 ))),
             })
@@ -227,7 +259,10 @@ impl OptionsPatch {
                 "runAsUserId" => patch.run_as_user_id = string(k, value)?,
                 "runAsChildUserEmail" => patch.run_as_child_user_email = string(k, value)?,
                 "timezone" => patch.timezone = string(k, value)?,
-                "headers" => patch.headers = string_map(k, value)?,
+                "headers" => {
+                    patch.headers = string_map(k, value)?;
+                    check_header_count(k, patch.headers.len())?;
+                }
                 "timeout" => patch.timeout = number(k, value)?,
                 "retries" => patch.retries = number(k, value)?,
                 "retryDelay" => patch.retry_delay = number(k, value)?,
@@ -236,12 +271,19 @@ impl OptionsPatch {
                 "connectTimeout" => patch.connect_timeout = number(k, value)?,
                 "caCertificatePem" => patch.ca_certificate_pem = string(k, value)?,
                 "userAgent" => patch.user_agent = string(k, value)?,
+                "proxy" => patch.proxy = string(k, value)?,
+                "http2" => patch.http2 = boolean(k, value)?,
                 "fetchFn" => {
                     return Err(Error::invalid_json(
                         "option `fetchFn` has no C equivalent: the library does its own HTTP",
                     ))
                 }
-                _ => return Err(Error::invalid_json(format!("unknown option `{key}`"))),
+                _ => {
+                    return Err(Error::invalid_json(format!(
+                        "unknown option `{}`",
+                        Key(&key)
+                    )))
+                }
             }
         }
         Ok(patch)
@@ -250,11 +292,86 @@ impl OptionsPatch {
 
 /// The settings that decide how connections are made. Clients whose
 /// transports are equal share one connection pool.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct TransportSettings {
     pub connect_timeout: Option<Duration>,
     pub ca_certificate_pem: Option<String>,
     pub user_agent: Option<String>,
+    pub proxy: ProxySetting,
+    /// Offer HTTP/2 to TLS servers (ALPN).
+    pub http2: bool,
+}
+
+impl Default for TransportSettings {
+    fn default() -> Self {
+        TransportSettings {
+            connect_timeout: None,
+            ca_certificate_pem: None,
+            user_agent: None,
+            proxy: ProxySetting::FromEnvironment,
+            http2: true,
+        }
+    }
+}
+
+/// Where requests go through, from the `proxy` option.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub enum ProxySetting {
+    /// No `proxy` option: the environment's (`HTTPS_PROXY`, `NO_PROXY`...).
+    FromEnvironment,
+    /// `proxy: ""`: straight to the server, whatever the environment says.
+    Direct,
+    /// Every request through this proxy (checked: http, https or socks5).
+    Url(url::Url),
+}
+
+impl fmt::Debug for ProxySetting {
+    /// Never shows the proxy's credentials.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ProxySetting::FromEnvironment => f.write_str("FromEnvironment"),
+            ProxySetting::Direct => f.write_str("Direct"),
+            ProxySetting::Url(u) => write!(
+                f,
+                "Url({}://{}:{})",
+                u.scheme(),
+                u.host_str().unwrap_or(""),
+                u.port_or_known_default().unwrap_or(0)
+            ),
+        }
+    }
+}
+
+impl ProxySetting {
+    fn parse(text: &str) -> Result<ProxySetting> {
+        if text.is_empty() {
+            return Ok(ProxySetting::Direct);
+        }
+        // The value may hold credentials: it is never quoted.
+        let bad = || {
+            Error::invalid_argument(
+                "option `proxy` must be an http://, https:// or socks5:// URL with a host, or \"\"",
+            )
+        };
+        let url = url::Url::parse(text).map_err(|_| bad())?;
+        if !matches!(url.scheme(), "http" | "https" | "socks5" | "socks5h")
+            || url.host_str().map_or(true, str::is_empty)
+            || !matches!(url.path(), "" | "/")
+            || url.query().is_some()
+            || url.fragment().is_some()
+        {
+            return Err(bad());
+        }
+        Ok(ProxySetting::Url(url))
+    }
+
+    fn to_json(&self) -> Option<Value> {
+        match self {
+            ProxySetting::FromEnvironment => None,
+            ProxySetting::Direct => Some(Value::String(String::new())),
+            ProxySetting::Url(u) => Some(Value::String(u.to_string())),
+        }
+    }
 }
 
 /// Validated, effective options of one client.
@@ -324,7 +441,13 @@ pub fn millis(key: &str, ms: f64) -> Result<Duration> {
 
 /// A timeout: like [`millis`], but 0 means "none", as in the SDK.
 pub fn timeout_millis(key: &str, ms: f64) -> Result<Option<Duration>> {
-    Ok(Some(millis(key, ms)?).filter(|d| !d.is_zero()))
+    let d = millis(key, ms)?;
+    if d.is_zero() && ms > 0.0 {
+        // Too short to count in microseconds, yet a timeout: the shortest
+        // there is, not "none", which would wait forever.
+        return Ok(Some(Duration::from_micros(1)));
+    }
+    Ok(Some(d).filter(|d| !d.is_zero()))
 }
 
 /// A whole number in `0..=max`.
@@ -344,25 +467,57 @@ pub fn check_header_value(key: &str, value: &str) -> Result<()> {
         .map(drop)
         .map_err(|_| {
             Error::invalid_argument(format!(
-                "option `{key}` contains a character that cannot be sent in an HTTP header (CR, LF or another control character)"
+                "option `{}` contains a character that cannot be sent in an HTTP header (CR, LF or another control character)",
+                Key(key)
             ))
         })
 }
 
+/// A name of the options' `headers`: a valid token, and not one of the
+/// headers the library frames the message with.
 pub fn check_header_name(key: &str, name: &str) -> Result<()> {
-    http::HeaderName::from_bytes(name.as_bytes())
-        .map(drop)
-        .map_err(|_| {
-            Error::invalid_argument(format!(
-                "option `{key}` has a header name that is not a valid HTTP token"
-            ))
-        })
+    if http::HeaderName::from_bytes(name.as_bytes()).is_err() {
+        return Err(Error::invalid_argument(format!(
+            "option `{}` has a header name that is not a valid HTTP token",
+            Key(key)
+        )));
+    }
+    if headers::is_framing(name) {
+        return Err(Error::invalid_argument(format!(
+            "option `{}` {}",
+            Key(key),
+            headers::FRAMING_REFUSED
+        )));
+    }
+    Ok(())
+}
+
+/// At most [`headers::MAX_NAMES`] names in a `headers` object: more could
+/// not fit in one request's header table (which holds 24,576), and no
+/// server takes a fraction of that many.
+pub fn check_header_count(key: &str, names: usize) -> Result<()> {
+    if names > headers::MAX_NAMES {
+        return Err(Error::invalid_argument(format!(
+            "option `{key}` has {names} header names, more than the {} allowed",
+            headers::MAX_NAMES
+        )));
+    }
+    Ok(())
 }
 
 fn check_http_url(key: &str, url: &Url) -> Result<()> {
     if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
         return Err(Error::invalid_argument(format!(
-            "option `{key}` must be an absolute http: or https: URL"
+            "option `{}` must be an absolute http: or https: URL",
+            Key(key)
+        )));
+    }
+    if super::url::has_credentials(url) {
+        // fetch refuses to send such a URL; so does the library, at once.
+        // The message never quotes the URL: it holds a password.
+        return Err(Error::invalid_argument(format!(
+            "option `{}` must not contain credentials (user:password@): send them in a header",
+            Key(key)
         )));
     }
     Ok(())
@@ -416,12 +571,14 @@ impl Options {
         for (name, target) in endpoints.iter() {
             let resolved = base_url.join(target).map_err(|_| {
                 Error::invalid_argument(format!(
-                    "option `endpoints.{name}` is not a valid path or URL"
+                    "option `endpoints.{}` is not a valid path or URL",
+                    Key(name)
                 ))
             })?;
             check_http_url(&format!("endpoints.{name}"), &resolved)?;
         }
         let headers = merge_map(&self.headers, &p.headers);
+        check_header_count("headers", headers.len())?;
         for (name, value) in headers.iter() {
             check_header_name(&format!("headers.{name}"), name)?;
             check_header_value(&format!("headers.{name}"), value)?;
@@ -478,6 +635,11 @@ impl Options {
                 n
             }
         };
+        let proxy = match &p.proxy {
+            Patch::Keep => self.transport.proxy.clone(),
+            Patch::Clear => ProxySetting::FromEnvironment,
+            Patch::Set(text) => ProxySetting::parse(text)?,
+        };
         let ca_certificate_pem = p
             .ca_certificate_pem
             .over(&self.transport.ca_certificate_pem);
@@ -507,6 +669,12 @@ impl Options {
                 connect_timeout,
                 ca_certificate_pem,
                 user_agent,
+                proxy,
+                http2: match p.http2 {
+                    Patch::Keep => self.transport.http2,
+                    Patch::Clear => true,
+                    Patch::Set(b) => b,
+                },
             },
         })
     }
@@ -550,6 +718,10 @@ impl Options {
             &self.transport.ca_certificate_pem,
         );
         put_str_into(&mut m, "userAgent", &self.transport.user_agent);
+        if let Some(proxy) = self.transport.proxy.to_json() {
+            m.insert("proxy".into(), proxy);
+        }
+        m.insert("http2".into(), self.transport.http2.into());
         Value::Object(m)
     }
 }

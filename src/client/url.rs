@@ -11,6 +11,11 @@ use super::options::StrMap;
 /// The host whose `/api/...` paths lose their `/api` prefix.
 const API_HOST: &str = "api.chatbotkit.com";
 
+/// The longest URL a request can carry (http's `Uri` limit, just under
+/// 64 KiB): a longer one would be refused only when sent, as a network
+/// error, after every retry.
+pub(crate) const MAX_URL_BYTES: usize = 65_534;
+
 /// What stays raw in an id: RFC 3986 `pchar` without `%`. Everything else,
 /// `/ ? # % \` and every non-ASCII byte included, is percent-encoded, so an id
 /// is always exactly one path segment.
@@ -59,11 +64,35 @@ pub fn resolve(base: &Url, endpoints: &StrMap, path: &str, endpoint: Option<&str
             "`path` resolves to a URL that is not http: or https:",
         ));
     }
+    if has_credentials(&url) {
+        // fetch refuses such a URL too (a TypeError): credentials go in
+        // headers, never in a URL that servers log.
+        return Err(Error::invalid_argument(
+            "`path` resolves to a URL with credentials in it (user:password@), which cannot be sent",
+        ));
+    }
     if url.host_str() == Some(API_HOST) && url.path().starts_with("/api/") {
         let stripped = url.path()[4..].to_owned();
         url.set_path(&stripped);
     }
     Ok(url)
+}
+
+/// Whether `url` has a user name or a password (`http://user:pass@host`).
+pub fn has_credentials(url: &Url) -> bool {
+    !url.username().is_empty() || url.password().is_some()
+}
+
+/// Refuse a request URL longer than [`MAX_URL_BYTES`]; `what` names the
+/// argument that made it.
+pub fn check_length(url: &Url, what: &str) -> Result<()> {
+    let len = url.as_str().len();
+    if len > MAX_URL_BYTES {
+        return Err(Error::invalid_argument(format!(
+            "`{what}` makes a request URL of {len} bytes, more than the {MAX_URL_BYTES} a request can carry"
+        )));
+    }
+    Ok(())
 }
 
 /// Append the SDK's query encoding of `query` to `url`: keys in order,

@@ -17,7 +17,10 @@ pub enum cbk_status {
     CBK_OK = 0,
     /// NULL where a value is needed, invalid UTF-8, an empty or unsafe id, or
     /// an option value of the right JSON type that is out of range or
-    /// malformed (negative `retries`, CR/LF in a header value, a bad URL).
+    /// malformed (negative `retries`, CR/LF in a header value, a bad URL, a
+    /// URL with credentials, a header that frames the message); a request
+    /// fetch forbids (`CONNECT`, `TRACE`, `TRACK`) or too large to send (a
+    /// URL over 65,534 bytes, more than 10,000 header names). Nothing is sent.
     CBK_ERROR_INVALID_ARGUMENT = 1,
     /// Options or request text that is not JSON or not a JSON object, an
     /// option of the wrong JSON type, an unknown option.
@@ -28,7 +31,8 @@ pub enum cbk_status {
     CBK_ERROR_TIMEOUT = 4,
     /// DNS, connect, TLS, a reset, a truncated body.
     CBK_ERROR_NETWORK = 5,
-    /// A 2xx whose body is not what the call returns (not JSON for create),
+    /// A 2xx whose body is not what the call returns (not JSON for create, or
+    /// JSON the server content-encoded, which the library does not decode),
     /// or any body over `maxResponseBytes`.
     CBK_ERROR_INVALID_RESPONSE = 6,
     /// The call was cancelled.
@@ -98,8 +102,9 @@ pub unsafe extern "C" fn cbk_error_status(error: *const cbk_error) -> cbk_status
 /// The error's code: the SDK's code (`NOT_FOUND`, `ERROR_500`,
 /// `GENERIC_ERROR`, `TimeoutError`, ...) or one of ours (`NETWORK_ERROR`,
 /// `INVALID_ARGUMENT`, `INVALID_JSON`, `INVALID_RESPONSE`, `CANCELLED`,
-/// `INTERNAL_ERROR`). Borrowed from `error`: valid until it is freed.
-/// `""` for a NULL `error`.
+/// `INTERNAL_ERROR`). A server's code that holds the client's secret or
+/// token has it replaced by `[REDACTED]`, as in the message. Borrowed from
+/// `error`: valid until it is freed. `""` for a NULL `error`.
 #[no_mangle]
 pub unsafe extern "C" fn cbk_error_code(error: *const cbk_error) -> *const c_char {
     guard_or(EMPTY, || {
@@ -108,8 +113,12 @@ pub unsafe extern "C" fn cbk_error_code(error: *const cbk_error) -> *const c_cha
     })
 }
 
-/// The error's message, for people. Never contains the secret. Borrowed
-/// from `error`: valid until it is freed. `""` for a NULL `error`.
+/// The error's message, for people. Never contains the client's secret or
+/// token: where the message quotes a server (an error body's `message`, a
+/// reason phrase, a redirect location) that echoed it, in any letter case
+/// or percent-encoded, it reads `[REDACTED]` (`Bearer [REDACTED]`). A
+/// credential shorter than 4 characters is replaced only after `Bearer `.
+/// Borrowed from `error`: valid until it is freed. `""` for a NULL `error`.
 #[no_mangle]
 pub unsafe extern "C" fn cbk_error_message(error: *const cbk_error) -> *const c_char {
     guard_or(EMPTY, || {

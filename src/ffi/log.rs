@@ -41,8 +41,10 @@ unsafe impl Sync for UserData {}
 /// `cbk_log_level`; taken as an `int` so that any value is safe: below 1 is
 /// `CBK_LOG_ERROR`, above 4 is `CBK_LOG_DEBUG`) or more severe: each attempt (method, URL path, attempt number, status or
 /// failure, elapsed time), each retry and each failure. Lines never contain
-/// the secret or any header. NULL `callback` turns logging off. The library
-/// never installs a global Rust logger.
+/// the secret or any header; a failure that quotes a server which echoed
+/// the secret or token shows `[REDACTED]` instead, as error messages do.
+/// NULL `callback` turns logging off. The library never installs a global
+/// Rust logger.
 ///
 /// The callback may run on any thread, including several at once, possibly
 /// while the library drives requests on that thread: the blocking functions

@@ -72,7 +72,13 @@ impl Handle for cbk_bot_session_client {
 /// NULL on failure with `*error` set (when `error` is not NULL):
 /// `CBK_ERROR_INVALID_JSON` for text that is not a JSON object, an unknown
 /// option or a wrong type; `CBK_ERROR_INVALID_ARGUMENT` for invalid UTF-8 or
-/// a value out of range. The message names the option, never its value.
+/// a value out of range or malformed, among them a `baseUrl` or `endpoints`
+/// URL with credentials in it (`user:password@`, or `user@`), a header in
+/// `headers` that frames the message (`content-length`, `transfer-encoding`,
+/// `host`, `connection`, `keep-alive`, `upgrade`, `te`, `trailer`, in any
+/// letter case) and more than 10,000 names in `headers`. The message names
+/// the option, never its value; control characters in a key it quotes are
+/// escaped (`\r`, `\n`, `\u{1b}`).
 #[no_mangle]
 pub unsafe extern "C" fn cbk_conversation_session_client_new(
     options_json: *const c_char,
@@ -109,7 +115,8 @@ pub unsafe extern "C" fn cbk_conversation_session_client_extend(
 /// Sends `POST {base}/api/v1/conversation/{conversation_id}/session/create`
 /// with `request_json` as the body (`{}` when NULL) and blocks until the
 /// answer, retries included. `conversation_id` is percent-encoded as one
-/// path segment; `""`, `"."` and `".."` are refused and nothing is sent.
+/// path segment; `""`, `"."` and `".."` are refused and nothing is sent, as
+/// is an id that would make the URL longer than 65,534 bytes.
 ///
 /// Returns the response JSON as the server sent it (e.g.
 /// `{"id":...,"token":...,"expiresAt":...}`), freed with
@@ -159,9 +166,19 @@ pub unsafe extern "C" fn cbk_conversation_session_client_create_async(
 /// (`{name, type, data}` with base64 `data`), `external`, `endpoint`,
 /// `timeout`, `retries`, `retryDelay`, `retryTimeout`.
 ///
+/// Refused with `CBK_ERROR_INVALID_ARGUMENT`, and nothing sent, as fetch
+/// refuses them: the methods `CONNECT`, `TRACE` and `TRACK` (any letter
+/// case); a header in `headers` that frames the message (the list of
+/// `_new`), or more than 10,000 names there; a `path` that resolves to a URL
+/// with credentials in it (`user:password@`) or longer than 65,534 bytes
+/// (`query` included). A `file.name` holding CR, LF or `"` is sent as
+/// `%0D`, `%0A`, `%22`, as fetch's `FormData` writes it.
+///
 /// Returns the body of a JSON response, or for any other 2xx
 /// `{"headers":{...},"data":"<base64>","encoding":"base64"}`; freed with
-/// `cbk_string_free`. NULL on failure with `*error` set.
+/// `cbk_string_free`. NULL on failure with `*error` set. A JSON response
+/// whose body is content-encoded (gzip, ...) is `CBK_ERROR_INVALID_RESPONSE`:
+/// the library asks for no compression and decodes none.
 #[no_mangle]
 pub unsafe extern "C" fn cbk_conversation_session_client_fetch(
     client: *const cbk_conversation_session_client,

@@ -34,10 +34,7 @@ const SWEEP: Duration = Duration::from_secs(1);
 /// [`PerRuntime`](super::PerRuntime) sized by it.
 pub fn max_lanes() -> usize {
     static MAX: OnceLock<usize> = OnceLock::new();
-    *MAX.get_or_init(|| {
-        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-        (4 * cores).clamp(8, 256)
-    })
+    *MAX.get_or_init(|| (4 * super::cores()).clamp(8, 256))
 }
 
 thread_local! {
@@ -56,6 +53,14 @@ pub fn current() -> Option<usize> {
 struct Lane {
     runtime: tokio::runtime::Runtime,
     busy: AtomicBool,
+}
+
+impl Lane {
+    /// Whether anything lives on the lane: connection tasks, or a pool's
+    /// idle timer (which outlives its connections by up to its timeout).
+    fn has_tasks(&self) -> bool {
+        self.runtime.metrics().num_alive_tasks() > 0
+    }
 }
 
 pub struct Lanes {
@@ -126,6 +131,8 @@ impl Lanes {
         }
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
+            // The lane's own threads (name lookups) are library threads.
+            .on_thread_start(super::signals::library_thread)
             .build()
             .ok()?;
         if index == 0 && self.housekeeper.start(self).is_err() {
@@ -135,9 +142,8 @@ impl Lanes {
             runtime,
             busy: AtomicBool::new(true),
         };
-        if self.lanes[index].set(lane).is_err() {
-            return None;
-        }
+        // Under `grow`, slot `index` is still empty.
+        let _ = self.lanes[index].set(lane);
         self.count.store(index + 1, Ordering::Release);
         Some(Borrowed { lanes: self, index })
     }
@@ -146,7 +152,7 @@ impl Lanes {
     /// just told to close (their pool was dropped) close their sockets. A
     /// busy lane is turned by its borrower; from inside a runtime (where a
     /// lane cannot be entered) the housekeeper does it.
-    pub fn settle(&'static self, index: usize) {
+    pub fn turn_now(&'static self, index: usize) {
         if index >= self.count.load(Ordering::Acquire) {
             return;
         }
@@ -156,7 +162,7 @@ impl Lanes {
                 return;
             }
         }
-        self.housekeeper.wake();
+        self.housekeeper.sweep_soon();
     }
 }
 
@@ -172,9 +178,9 @@ impl Borrowed<'_> {
         let lane = self.lanes.lane(self.index);
         let _driving = Driving(DRIVING.with(|d| d.replace(Some(self.index))));
         let _sigpipe = super::signals::Blocked::new();
-        let has_connections = lane.runtime.metrics().num_alive_tasks() > 0;
+        let has_tasks = lane.has_tasks();
         lane.runtime.block_on(async move {
-            if has_connections {
+            if has_tasks {
                 tokio::task::yield_now().await;
                 tokio::task::yield_now().await;
             }
@@ -186,9 +192,9 @@ impl Borrowed<'_> {
 impl Drop for Borrowed<'_> {
     fn drop(&mut self) {
         let lane = self.lanes.lane(self.index);
-        let has_connections = lane.runtime.metrics().num_alive_tasks() > 0;
+        let has_tasks = lane.has_tasks();
         lane.busy.store(false, Ordering::Release);
-        if has_connections {
+        if has_tasks {
             self.lanes.housekeeper.watch();
         }
     }
@@ -198,16 +204,16 @@ impl Drop for Borrowed<'_> {
 /// every free lane once per [`SWEEP`], so that timers (the pool's idle
 /// timeout) fire and connections the server closed are closed here too,
 /// even when no call comes. With nothing to watch it sleeps until a lane is
-/// given back with connections. It never runs host code.
+/// given back with tasks on it. It never runs host code.
 #[derive(Default)]
 struct Housekeeper {
-    /// Some lane may hold connections (set on give-back, cleared by a sweep
-    /// that found none).
+    /// Some lane may hold tasks: set on give-back, cleared before a sweep
+    /// (a lane still holding tasks sets it again as the sweep gives it back).
     watching: AtomicBool,
     /// A sweep is wanted now (a pool was dropped inside a runtime).
     now: AtomicBool,
     lock: Mutex<()>,
-    wake: Condvar,
+    cv: Condvar,
 }
 
 impl Housekeeper {
@@ -218,50 +224,47 @@ impl Housekeeper {
         std::thread::Builder::new()
             .name("chatbotkit-housekeeper".into())
             .spawn(move || {
-                super::signals::block_for_good();
+                super::signals::library_thread();
                 lanes.housekeeper.run(lanes)
             })
             .map(drop)
             .map_err(|e| Error::internal(format!("the housekeeping thread could not start: {e}")))
     }
 
-    /// A lane was given back holding connections.
+    /// A lane was given back with tasks on it.
     fn watch(&self) {
-        if !self.watching.load(Ordering::Relaxed) {
+        if !self.watching.swap(true, Ordering::AcqRel) {
             let _guard = self.lock.lock().unwrap_or_else(|p| p.into_inner());
-            self.watching.store(true, Ordering::Relaxed);
-            self.wake.notify_one();
+            self.cv.notify_one();
         }
     }
 
-    /// Sweep now.
-    fn wake(&self) {
+    /// Sweep now, not at the next period.
+    fn sweep_soon(&self) {
         let _guard = self.lock.lock().unwrap_or_else(|p| p.into_inner());
-        self.watching.store(true, Ordering::Relaxed);
-        self.now.store(true, Ordering::Relaxed);
-        self.wake.notify_one();
+        self.watching.store(true, Ordering::Release);
+        self.now.store(true, Ordering::Release);
+        self.cv.notify_one();
     }
 
     fn run(&self, lanes: &'static Lanes) {
         loop {
             {
                 let mut guard = self.lock.lock().unwrap_or_else(|p| p.into_inner());
-                while !self.watching.load(Ordering::Relaxed) {
-                    guard = self.wake.wait(guard).unwrap_or_else(|p| p.into_inner());
+                while !self.watching.load(Ordering::Acquire) {
+                    guard = self.cv.wait(guard).unwrap_or_else(|p| p.into_inner());
                 }
-                if !self.now.swap(false, Ordering::Relaxed) {
+                if !self.now.swap(false, Ordering::AcqRel) {
                     let _ = self
-                        .wake
-                        .wait_timeout_while(guard, SWEEP, |_| !self.now.load(Ordering::Relaxed))
+                        .cv
+                        .wait_timeout_while(guard, SWEEP, |_| !self.now.load(Ordering::Acquire))
                         .unwrap_or_else(|p| p.into_inner());
-                    self.now.store(false, Ordering::Relaxed);
+                    self.now.store(false, Ordering::Release);
                 }
-                // Cleared before the sweep: a lane given back during it sets
-                // it again.
-                self.watching.store(false, Ordering::Relaxed);
+                self.watching.store(false, Ordering::Release);
             }
-            // A lane given back still holding connections sets `watching`
-            // again (Borrowed's drop); a busy one is its borrower's to do.
+            // A lane given back still holding tasks sets `watching` again
+            // (Borrowed's drop); a busy one is its borrower's to give back.
             let mut busy = false;
             for index in 0..lanes.count.load(Ordering::Acquire) {
                 match lanes.try_take(index) {
@@ -270,7 +273,7 @@ impl Housekeeper {
                 }
             }
             if busy {
-                self.watching.store(true, Ordering::Relaxed);
+                self.watching.store(true, Ordering::Release);
             }
         }
     }

@@ -21,14 +21,19 @@
 //!   host's callback) runs on the worker that finished it, so callbacks may
 //!   run several at once. A callback that makes a blocking call first hands
 //!   its worker's other work to another thread (`block_in_place`), so
-//!   nothing else stalls and nothing deadlocks.
+//!   nothing else stalls and nothing deadlocks. A callback that blocks any
+//!   other way keeps its worker, and with it the one task that worker has
+//!   set aside to run next (tokio's LIFO slot, which other workers cannot
+//!   take): often a task the callback itself just started.
 //!
 //! Every thread that runs host code (the workers and the threads that take
 //! their place) has an 8 MiB stack, glibc's default. No thread doing the
 //! library's I/O can be killed by SIGPIPE ([`signals`]).
 //!
-//! A lane is driven only while borrowed, so its idle connections are looked
-//! after in three ways (see [`lanes`]): each call first lets the lane's
+//! To *turn* a lane is to run its event loop without waiting: collect what
+//! its sockets and timers have to say (a zero-timeout poll) and run the
+//! tasks that woke. A lane is driven only while borrowed, so its idle
+//! connections are looked after in three ways (see [`lanes`]): each call first lets the lane's
 //! connection tasks see what arrived while it was idle (a zero-timeout
 //! poll, as libcurl checks a connection before reuse), so a connection that
 //! the server closed or wrote to is never used; a housekeeping thread turns
@@ -63,13 +68,12 @@ use crate::error::{Error, Result};
 pub use local::PerRuntime;
 
 /// The stack size of every library thread that may run host code.
-pub const STACK_SIZE: usize = 8 << 20;
+pub(crate) const STACK_SIZE: usize = 8 << 20;
 
 /// Bumped in the child after every `fork()`.
 static GENERATION: AtomicU64 = AtomicU64::new(0);
-/// The current generation's state, leaked on purpose (one per generation).
+/// The current generation's state (see [`state`]).
 static CURRENT: AtomicPtr<State> = AtomicPtr::new(std::ptr::null_mut());
-static INIT: Mutex<()> = Mutex::new(());
 static ATFORK: Once = Once::new();
 
 thread_local! {
@@ -78,16 +82,22 @@ thread_local! {
     static NO_BLOCKING: Cell<Option<&'static str>> = const { Cell::new(None) };
 }
 
-/// One process generation's runtimes.
+/// One process generation's runtimes. Every lock a library thread can take
+/// lives in here, so a forked child, which gets a new `State`, never meets
+/// a lock that a thread of its parent held.
 struct State {
     generation: u64,
-    /// The state this one replaced after a fork: never used in this process
-    /// again, but kept reachable (it is not garbage, and a leak checker
-    /// should not call it so).
-    _previous: Option<&'static State>,
     lanes: lanes::Lanes,
     workers: OnceLock<tokio::runtime::Runtime>,
+    /// Held while the workers start, so that only one set starts.
+    starting_workers: Mutex<()>,
 }
+
+// Shared through an AtomicPtr, which the compiler does not check.
+const _: () = {
+    const fn shared_between_threads<T: Send + Sync>() {}
+    shared_between_threads::<State>();
+};
 
 extern "C" fn after_fork_in_child() {
     GENERATION.fetch_add(1, Ordering::AcqRel);
@@ -98,44 +108,53 @@ pub fn generation() -> u64 {
     GENERATION.load(Ordering::Acquire)
 }
 
-/// The state of the current process generation, built on first use.
-fn state() -> Result<&'static State> {
+/// How many threads run at once here: the worker count, and the measure of
+/// how many lanes to allow.
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get())
+}
+
+/// The state of the current process generation, made on first use and
+/// published without a lock (a fork can strand no lock here): two threads
+/// that race both make one, and the one that loses drops its own (nothing
+/// has started in it yet). The state it replaces, the parent's, is kept
+/// reachable and never used again.
+fn state() -> &'static State {
     let generation = generation();
-    let current = CURRENT.load(Ordering::Acquire);
-    // CURRENT is null or a pointer from Box::leak below, never freed.
-    // SAFETY: so it is valid for 'static.
-    if let Some(state) = unsafe { current.as_ref() } {
-        if state.generation == generation {
-            return Ok(state);
+    loop {
+        let current = CURRENT.load(Ordering::Acquire);
+        // CURRENT is null or a pointer from Box::into_raw below, never freed.
+        // SAFETY: so it is valid for 'static.
+        let old = unsafe { current.as_ref() };
+        if let Some(state) = old.filter(|s| s.generation == generation) {
+            return state;
+        }
+        ATFORK.call_once(|| {
+            // The handler only touches an atomic, which is async-signal-safe.
+            // SAFETY: as a child handler must be.
+            unsafe {
+                libc::pthread_atfork(None, None, Some(after_fork_in_child));
+            }
+        });
+        let new = Box::into_raw(Box::new(State {
+            generation,
+            lanes: lanes::Lanes::new(),
+            workers: OnceLock::new(),
+            starting_workers: Mutex::new(()),
+        }));
+        match CURRENT.compare_exchange(current, new, Ordering::AcqRel, Ordering::Acquire) {
+            Ok(_) => {
+                if let Some(old) = old {
+                    keep_forever(old);
+                }
+                // SAFETY: just published, never freed.
+                return unsafe { &*new };
+            }
+            // Another thread published this generation's state first.
+            // SAFETY: `new` was never published: it is still ours alone.
+            Err(_) => drop(unsafe { Box::from_raw(new) }),
         }
     }
-    let _guard = INIT.lock().unwrap_or_else(|p| p.into_inner());
-    let current = CURRENT.load(Ordering::Acquire);
-    // SAFETY: as above.
-    if let Some(state) = unsafe { current.as_ref() } {
-        if state.generation == generation {
-            return Ok(state);
-        }
-    }
-    ATFORK.call_once(|| {
-        // The handler only touches an atomic, which is async-signal-safe.
-        // SAFETY: as a child handler must be.
-        unsafe {
-            libc::pthread_atfork(None, None, Some(after_fork_in_child));
-        }
-    });
-    // The previous generation's state stays leaked and unreachable from
-    // CURRENT: nothing of it may run in this process again.
-    // SAFETY: as above.
-    let previous = unsafe { current.as_ref() };
-    let state: &'static State = Box::leak(Box::new(State {
-        generation,
-        _previous: previous,
-        lanes: lanes::Lanes::new(),
-        workers: OnceLock::new(),
-    }));
-    CURRENT.store(state as *const State as *mut State, Ordering::Release);
-    Ok(state)
 }
 
 impl State {
@@ -144,17 +163,19 @@ impl State {
         if let Some(rt) = self.workers.get() {
             return Ok(rt);
         }
-        let _guard = INIT.lock().unwrap_or_else(|p| p.into_inner());
+        let _guard = self
+            .starting_workers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
         if let Some(rt) = self.workers.get() {
             return Ok(rt);
         }
-        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         let rt = tokio::runtime::Builder::new_multi_thread()
             // Two at least, so that one slow callback never holds up the rest.
-            .worker_threads(cores.max(2))
+            .worker_threads(cores().max(2))
             .thread_name("chatbotkit-worker")
             .thread_stack_size(STACK_SIZE)
-            .on_thread_start(signals::block_for_good)
+            .on_thread_start(signals::library_thread)
             // Threads that take a worker's place while its callback blocks.
             .max_blocking_threads(4096)
             .enable_all()
@@ -200,9 +221,9 @@ struct Kept {
 static KEPT: AtomicPtr<Kept> = AtomicPtr::new(std::ptr::null_mut());
 
 /// Keep `value` reachable, never used or dropped, until the process exits:
-/// for what a forked child inherited from its parent's generation (an HTTP
-/// client whose sockets the parent still uses). A lock-free list, so that
-/// no lock is involved that a fork could leave held.
+/// for what a forked child inherited from its parent's generation (a state,
+/// an HTTP client whose sockets the parent still uses). A lock-free list,
+/// so that no lock is involved that a fork could leave held.
 fn keep_forever<T: Send + 'static>(value: T) {
     let node = Box::into_raw(Box::new(Kept {
         _value: Box::new(value),
@@ -242,6 +263,14 @@ pub fn no_blocking<R>(why: &'static str, f: impl FnOnce() -> R) -> R {
     f()
 }
 
+/// The tokio runtime, if any, whose thread this is: it decides how this
+/// thread may block.
+fn host_runtime() -> Option<tokio::runtime::RuntimeFlavor> {
+    tokio::runtime::Handle::try_current()
+        .ok()
+        .map(|h| h.runtime_flavor())
+}
+
 /// Run `fut` to completion for a blocking call, from any thread.
 ///
 /// From a plain thread this borrows a lane and drives it here. A thread of a
@@ -255,16 +284,16 @@ where
     T: Send + 'static,
 {
     may_block()?;
-    let state = state()?;
+    let state = state();
     // Boxed once: the future is then moved as a pointer, not copied on its
     // way down to the runtime's poll loop.
     let fut = Box::pin(fut);
-    match tokio::runtime::Handle::try_current() {
-        Err(_) => state.call(fut),
-        Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+    match host_runtime() {
+        None => state.call(fut),
+        Some(tokio::runtime::RuntimeFlavor::MultiThread) => {
             tokio::task::block_in_place(|| state.call(fut))
         }
-        Ok(_) => state.on_workers(fut),
+        Some(_) => state.on_workers(fut),
     }
 }
 
@@ -272,19 +301,13 @@ where
 /// worker of a multi-thread runtime hands its other work away first.
 pub fn wait<R>(wait: impl FnOnce() -> R) -> Result<R> {
     may_block()?;
-    Ok(match tokio::runtime::Handle::try_current() {
-        Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
-            tokio::task::block_in_place(wait)
-        }
+    Ok(match host_runtime() {
+        Some(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(wait),
         _ => wait(),
     })
 }
 
-/// Spawn `fut` on the workers.
-fn spawn<F>(fut: F) -> Result<()>
-where
-    F: Future<Output = ()> + Send + 'static,
-{
-    state()?.workers()?.spawn(fut);
-    Ok(())
+/// The workers, started if need be: where async tasks are spawned.
+fn workers() -> Result<&'static tokio::runtime::Runtime> {
+    state().workers()
 }

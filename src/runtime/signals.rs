@@ -25,25 +25,49 @@ fn sigpipe_set() -> libc::sigset_t {
     }
 }
 
-/// Block SIGPIPE on this thread for the rest of its life: for threads that
-/// the library starts.
-pub fn block_for_good() {
-    let set = sigpipe_set();
-    // SAFETY: changes only this thread's mask; the set is valid.
-    unsafe { libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut()) };
+/// Set up a thread the library starts: every asynchronous signal blocked
+/// for good, SIGPIPE included. A thread inherits its creator's mask, a host
+/// thread's; without this, a signal sent to the process (SIGINT, SIGCHLD,
+/// ...) could run the host's handler on a library thread, or be taken from
+/// a host that waits for it with sigwait() or a signalfd. Faults (SIGSEGV,
+/// SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS) stay deliverable, and so does
+/// SIGPROF, for profilers.
+pub fn library_thread() {
+    // SAFETY: sigfillset/sigdelset initialise and edit a set we own;
+    // pthread_sigmask changes only this thread's mask.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigfillset(&mut set);
+        for keep in [
+            libc::SIGSEGV,
+            libc::SIGBUS,
+            libc::SIGFPE,
+            libc::SIGILL,
+            libc::SIGTRAP,
+            libc::SIGSYS,
+            libc::SIGPROF,
+        ] {
+            libc::sigdelset(&mut set, keep);
+        }
+        libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+    }
     BLOCKED_FOR_GOOD.with(|b| b.set(true));
 }
 
-/// SIGPIPE blocked on this thread while it lives (see the module).
+/// SIGPIPE blocked on this thread while it lives (see the module). When
+/// the host thread already blocks SIGPIPE, nothing is done, and a SIGPIPE
+/// the call raises stays pending there, as the host chose.
 pub struct Blocked {
-    /// The thread's mask before, when it did not block SIGPIPE itself.
-    restore: Option<libc::sigset_t>,
+    /// Whether this guard blocked SIGPIPE (and so must unblock it).
+    blocked_here: bool,
 }
 
 impl Blocked {
     pub fn new() -> Blocked {
         if BLOCKED_FOR_GOOD.with(Cell::get) {
-            return Blocked { restore: None };
+            return Blocked {
+                blocked_here: false,
+            };
         }
         let set = sigpipe_set();
         // SAFETY: a zeroed sigset_t is a valid out-parameter.
@@ -53,23 +77,24 @@ impl Blocked {
         // SAFETY: `old` was filled in above.
         let was_blocked = unsafe { libc::sigismember(&old, libc::SIGPIPE) } == 1;
         Blocked {
-            restore: (!was_blocked).then_some(old),
+            blocked_here: !was_blocked,
         }
     }
 }
 
 impl Drop for Blocked {
     fn drop(&mut self) {
-        let Some(old) = self.restore else {
+        if !self.blocked_here {
             return;
-        };
+        }
         let set = sigpipe_set();
         let zero = libc::timespec {
             tv_sec: 0,
             tv_nsec: 0,
         };
         // Take off a SIGPIPE our writes raised, so that unblocking does not
-        // deliver it (zero timeout: EAGAIN when there is none).
+        // deliver it (zero timeout: EAGAIN when there is none). A SIGPIPE
+        // sent to the whole process with kill() meanwhile is taken too.
         // Signals do not queue: one pending per thread, one per process.
         for _ in 0..2 {
             // SAFETY: valid set and timeout; a null siginfo is allowed.
@@ -78,7 +103,9 @@ impl Drop for Blocked {
                 break;
             }
         }
-        // SAFETY: restores this thread's own earlier mask.
-        unsafe { libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut()) };
+        // Unblock SIGPIPE only: a change the host made to its mask meanwhile
+        // (in the log callback) stays.
+        // SAFETY: changes only this thread's mask; the set is valid.
+        unsafe { libc::pthread_sigmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut()) };
     }
 }

@@ -102,6 +102,9 @@ impl<T: Clone + Send + 'static> Task<T> {
         F: Future<Output = Result<T>> + Send + 'static,
         C: FnOnce(&Result<T>) + Send + 'static,
     {
+        // The workers first: should they fail to start, nothing has been
+        // made that would run `complete`.
+        let workers = super::workers()?;
         let shared = Arc::new(Shared {
             generation: generation(),
             outcome: Mutex::new(Waiting {
@@ -119,7 +122,7 @@ impl<T: Clone + Send + 'static> Task<T> {
         };
         // Boxed: the task then moves a pointer, not the whole request state.
         let fut = Box::pin(fut);
-        super::spawn(async move {
+        workers.spawn(async move {
             let shared = completion.shared.clone();
             let output = tokio::select! {
                 biased;
@@ -131,7 +134,7 @@ impl<T: Clone + Send + 'static> Task<T> {
             };
             completion.output = Some(output);
             drop(completion);
-        })?;
+        });
         Ok(Task { shared })
     }
 

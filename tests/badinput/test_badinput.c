@@ -6,8 +6,10 @@
  * each string, text that is not JSON or not an object, every option with a
  * wrong type, unknown options, `fetchFn`, unsafe ids, CR/LF and other control
  * characters in every value that becomes a header, JSON nested 10,000 deep,
- * numbers out of range, bad URLs, hosts, protocols and certificates, and a
- * 10 MB request body.
+ * numbers out of range, bad URLs, hosts, protocols and certificates, URLs
+ * with credentials or over 64 KiB, headers that frame the message, 32,768
+ * header names, the methods fetch forbids, control characters in keys (which
+ * messages must show escaped), and a 10 MB request body.
  *
  * The rows are tables (arrays of structs below, plus loops over the option
  * keys); each table row runs through every function it applies to. Each
@@ -280,11 +282,12 @@ static cbk_conversation_session_client *probe;
 static cbk_conversation_session_client *g_conv; /* the clients under test */
 static cbk_bot_session_client *g_bot;
 
-/* The probe asks for a fresh connection each time: the stand-in writes a
- * response's headers and body separately, and on a kept-alive connection
- * Nagle's algorithm then waits for a delayed ACK (~40 ms per read). */
-#define PROBE_GET "{\"headers\":{\"connection\":\"close\"}}"
-#define PROBE_DELETE "{\"method\":\"DELETE\",\"headers\":{\"connection\":\"close\"}}"
+/* The probe keeps its connection: the stand-in turns Nagle's algorithm off,
+ * so a kept-alive read waits for no delayed ACK. (A `connection` header,
+ * which would ask for a fresh connection, is refused: it frames the
+ * message.) */
+#define PROBE_GET "{}"
+#define PROBE_DELETE "{\"method\":\"DELETE\"}"
 
 /* Set when the last GET of the log found it empty: nothing has been sent
  * since, so the next clear need not DELETE. */
@@ -510,6 +513,33 @@ static void make_deep_cases(const char *member)
     DEEP_CASES[4] = (text_case){"10,000 unclosed arrays", nest("", "[", "", "", "")};
 }
 
+/* `{"headers":{"x-h0":"1",...}}` with `n` names: options and fetch options
+ * alike. */
+static char *many_headers(int n)
+{
+    size_t cap = 32 + (size_t)n * 20, o = 0;
+    char *s = xmalloc(cap);
+    o += (size_t)sprintf(s, "{\"headers\":{");
+    for (int i = 0; i < n; i++)
+        o += (size_t)sprintf(s + o, "%s\"x-h%d\":\"1\"", i ? "," : "", i);
+    sprintf(s + o, "}}");
+    return keep(s);
+}
+
+/* `n` copies of `c`, between `head` and `tail`. */
+static char *repeat(const char *head, char c, size_t n, const char *tail)
+{
+    size_t lh = strlen(head);
+    char *s = xmalloc(lh + n + strlen(tail) + 1);
+    memcpy(s, head, lh);
+    memset(s + lh, c, n);
+    strcpy(s + lh + n, tail);
+    return keep(s);
+}
+
+/* More than a request URL can carry (65,534 bytes). */
+#define LONG_URL_PART 70000
+
 /* ======================================================================== */
 /* 1. Options: _new and _extend of both clients                             */
 /* ======================================================================== */
@@ -613,6 +643,24 @@ static const opt_case OPTION_ROWS[] = {
     {"endpoint to javascript:",                "{\"endpoints\":{\"/p\":\"javascript:alert(1)\"}}",   ARG, "`endpoints./p`"},
     {"endpoint to mailto:",                    "{\"endpoints\":{\"/p\":\"mailto:a@b.c\"}}",          ARG, "`endpoints./p`"},
     {"endpoint to //",                         "{\"endpoints\":{\"/p\":\"//\"}}",                    ARG, "`endpoints./p`"},
+    /* credentials in a URL */
+    {"baseUrl with user:password@",            "{\"baseUrl\":\"http://user:" LIT "@127.0.0.1:1/\"}", ARG, "`baseUrl`"},
+    {"baseUrl with user@",                     "{\"baseUrl\":\"http://user@127.0.0.1:1/\"}",       ARG, "`baseUrl`"},
+    {"baseUrl with :password@",                "{\"baseUrl\":\"https://:" LIT "@h/\"}",            ARG, "`baseUrl`"},
+    {"endpoint with user:password@",           "{\"endpoints\":{\"/p\":\"http://u:" LIT "@h/x\"}}", ARG, "`endpoints./p`"},
+    /* headers that frame the message, in any letter case */
+    {"framing header Content-Length",          "{\"headers\":{\"Content-Length\":\"0\"}}",           ARG, "`headers.Content-Length`"},
+    {"framing header transfer-encoding",       "{\"headers\":{\"transfer-encoding\":\"gzip\"}}",     ARG, "`headers.transfer-encoding`"},
+    {"framing header HOST",                    "{\"headers\":{\"HOST\":\"evil\"}}",                  ARG, "`headers.HOST`"},
+    {"framing header Connection",              "{\"headers\":{\"Connection\":\"close\"}}",           ARG, "`headers.Connection`"},
+    {"framing header keep-alive",              "{\"headers\":{\"keep-alive\":\"timeout=5\"}}",       ARG, "`headers.keep-alive`"},
+    {"framing header Upgrade",                 "{\"headers\":{\"Upgrade\":\"h2c\"}}",                ARG, "`headers.Upgrade`"},
+    {"framing header TE",                      "{\"headers\":{\"TE\":\"trailers\"}}",                ARG, "`headers.TE`"},
+    {"framing header trailer",                 "{\"headers\":{\"trailer\":\"x\"}}",                  ARG, "`headers.trailer`"},
+    /* control characters in quoted keys are escaped */
+    {"unknown option with CRLF, escaped",      "{\"bad\\r\\nkey\":1}",                                 JSN, "`bad\\r\\nkey`"},
+    {"unknown option with ESC, escaped",       "{\"\\u001b[2J\":1}",                                    JSN, "`\\u{1b}[2J`"},
+    {"header name with LF, escaped",           "{\"headers\":{\"x\\ny\":\"1\"}}",                      ARG, "`headers.x\\ny`"},
 };
 
 /* Part two: every key of the options table, by JSON type. */
@@ -687,6 +735,9 @@ static void build_option_cases(void)
     }
     for (size_t i = 0; i < COUNT(OPTION_ROWS); i++)
         add_option_case(OPTION_ROWS[i].label, OPTION_ROWS[i].json, OPTION_ROWS[i].want, OPTION_ROWS[i].names);
+    /* More header names than allowed (32,768 was once a caught panic). */
+    add_option_case("headers with 10,001 names", many_headers(10001), ARG, "`headers`");
+    add_option_case("headers with 32,768 names", many_headers(32768), ARG, "`headers`");
     /* Every key with every wrong type. */
     for (size_t k = 0; k < COUNT(OPTION_KEYS); k++) {
         const char *key = OPTION_KEYS[k].key;
@@ -815,6 +866,8 @@ static void build_create_cases(void)
     for (size_t i = 0; i < COUNT(DEEP_CASES); i++)
         add_create_case(fmt("request_json deep: %s", DEEP_CASES[i].label), "ok", DEEP_CASES[i].text, JSN,
                         "`request_json`");
+    /* Refused at call time, before a task exists, with nothing sent. */
+    add_create_case("id making a URL over 64 KiB", repeat("", 'i', LONG_URL_PART, ""), NULL, ARG, ID_NAME);
 }
 
 enum { VIA_CONV_CREATE, VIA_BOT_CREATE, VIA_CONV_ASYNC, VIA_BOT_ASYNC };
@@ -1057,6 +1110,29 @@ static const fetch_case FETCH_ROWS[] = {
     {"retries 1e300",                     P,                      "{\"retries\":1e300}",                         ARG, "`retries`"},
     {"retryDelay -1",                     P,                      "{\"retryDelay\":-1}",                         ARG, "`retryDelay`"},
     {"retryDelay 1e300",                  P,                      "{\"retryDelay\":1e300}",                      ARG, "`retryDelay`"},
+    /* methods fetch forbids, in any letter case */
+    {"method CONNECT",                    P,                      "{\"method\":\"CONNECT\"}",                  ARG, "`method`"},
+    {"method connect",                    P,                      "{\"method\":\"connect\"}",                  ARG, "`method`"},
+    {"method TRACE",                      P,                      "{\"method\":\"TRACE\"}",                    ARG, "`method`"},
+    {"method Trace",                      P,                      "{\"method\":\"Trace\"}",                    ARG, "`method`"},
+    {"method TRACK",                      P,                      "{\"method\":\"TRACK\"}",                    ARG, "`method`"},
+    {"method track",                      P,                      "{\"method\":\"track\"}",                    ARG, "`method`"},
+    /* credentials in the URL */
+    {"path with user:password@",          "http://user:" LIT "@127.0.0.1:1/x", NULL,                         ARG, "`path`"},
+    {"path with user@",                   "http://user@127.0.0.1:1/x", NULL,                                 ARG, "`path`"},
+    /* headers that frame the message, in any letter case */
+    {"framing header content-length 0",   P,                      "{\"record\":{},\"headers\":{\"content-length\":\"0\"}}", ARG, "`headers.content-length`"},
+    {"framing header Content-Length 100", P,                      "{\"record\":{},\"headers\":{\"Content-Length\":\"100\"}}", ARG, "`headers.Content-Length`"},
+    {"framing header Transfer-Encoding",  P,                      "{\"record\":{},\"headers\":{\"Transfer-Encoding\":\"gzip\"}}", ARG, "`headers.Transfer-Encoding`"},
+    {"framing header host",               P,                      "{\"headers\":{\"host\":\"evil\"}}",           ARG, "`headers.host`"},
+    {"framing header CONNECTION",         P,                      "{\"headers\":{\"CONNECTION\":\"close\"}}",    ARG, "`headers.CONNECTION`"},
+    {"framing header Keep-Alive",         P,                      "{\"headers\":{\"Keep-Alive\":\"1\"}}",        ARG, "`headers.Keep-Alive`"},
+    {"framing header upgrade",            P,                      "{\"headers\":{\"upgrade\":\"websocket\"}}",   ARG, "`headers.upgrade`"},
+    {"framing header te",                 P,                      "{\"headers\":{\"te\":\"trailers\"}}",         ARG, "`headers.te`"},
+    {"framing header Trailer",            P,                      "{\"headers\":{\"Trailer\":\"x\"}}",           ARG, "`headers.Trailer`"},
+    /* control characters in quoted keys are escaped */
+    {"unknown fetch option with LF",      P,                      "{\"a\\nb\":1}",                               JSN, "`a\\nb`"},
+    {"header name with CR, escaped",      P,                      "{\"headers\":{\"x\\ry\":\"1\"}}",           ARG, "`headers.x\\ry`"},
 };
 
 static const key_type FETCH_KEYS[] = {
@@ -1104,6 +1180,11 @@ static void build_fetch_cases(void)
                        "`options_json`");
     add_fetch_case("options_json deep: `query` holding 10,000 nested objects", P,
                    nest("{\"query\":", "{\"a\":", "1", "}", "}"), JSN, "`options_json`");
+    add_fetch_case("path making a URL over 64 KiB", repeat(P "/", 'a', LONG_URL_PART, ""), NULL, ARG, "`path`");
+    add_fetch_case("query making a URL over 64 KiB", P, repeat("{\"query\":{\"q\":\"", 'q', LONG_URL_PART, "\"}}"), ARG,
+                   "`path`");
+    add_fetch_case("headers with 10,001 names", P, many_headers(10001), ARG, "`headers`");
+    add_fetch_case("headers with 32,768 names", P, many_headers(32768), ARG, "`headers`");
     for (size_t k = 0; k < COUNT(FETCH_KEYS); k++) {
         const char *key = FETCH_KEYS[k].key;
         const char *const *wrong = WRONG_VALUES[FETCH_KEYS[k].type];

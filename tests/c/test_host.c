@@ -63,6 +63,12 @@ static long read_some(int fd, long cap)
 static void *serve(void *arg)
 {
     (void)arg;
+    /* Only library threads may be left to take a process-wide SIGUSR1 in
+     * the signal test. */
+    sigset_t usr1;
+    sigemptyset(&usr1);
+    sigaddset(&usr1, SIGUSR1);
+    pthread_sigmask(SIG_BLOCK, &usr1, NULL);
     /* Bounded: 64 connections at most; the test closes the listener. */
     for (int i = 0; i < 64 && !g_stop; i++) {
         int fd = accept(g_listener, NULL, NULL);
@@ -151,6 +157,52 @@ static int sigpipe_blocked_here(void)
 
 /* ---- tests ---------------------------------------------------------------------- */
 
+static volatile sig_atomic_t g_usr1_handled;
+
+static void on_usr1(int sig)
+{
+    (void)sig;
+    g_usr1_handled = 1;
+}
+
+static void test_library_threads_take_no_signal_meant_for_the_host(void)
+{
+    /* Library threads start while this thread's mask lets SIGUSR1 through:
+     * they must block it themselves. */
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_usr1;
+    sigemptyset(&sa.sa_mask);
+    REQUIRE(sigaction(SIGUSR1, &sa, NULL) == 0);
+    g_mode = ANSWER_THEN_RESET_IDLE;
+    cbk_conversation_session_client *c = client();
+    REQUIRE(c != NULL);
+    cbk_task *t = cbk_conversation_session_client_create_async(c, "start-workers", NULL, NULL, NULL, NULL);
+    REQUIRE(t != NULL);
+    char *json = cbk_task_wait(t, NULL);
+    cbk_string_free(json);
+    cbk_task_free(t);
+    json = cbk_conversation_session_client_create(c, "start-housekeeper", NULL, NULL);
+    cbk_string_free(json);
+    /* Now only library threads and the server thread remain that could take
+     * a process-wide SIGUSR1; the server thread and this one block it. */
+    sigset_t usr1, old;
+    sigemptyset(&usr1);
+    sigaddset(&usr1, SIGUSR1);
+    pthread_sigmask(SIG_BLOCK, &usr1, &old);
+    g_usr1_handled = 0;
+    for (int i = 0; i < 20; i++) {
+        kill(getpid(), SIGUSR1);
+        sleep_ms(5);
+        struct timespec zero = {0, 0};
+        sigtimedwait(&usr1, NULL, &zero);
+    }
+    CHECK(!g_usr1_handled);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    signal(SIGUSR1, SIG_DFL);
+    cbk_conversation_session_client_free(c);
+}
+
 static void test_blocking_upload_reset_by_the_server_is_a_network_error(void)
 {
     g_mode = RESET_MID_UPLOAD;
@@ -230,6 +282,7 @@ int main(void)
     RUN(test_blocking_upload_reset_by_the_server_is_a_network_error);
     RUN(test_async_upload_reset_by_the_server_is_a_network_error);
     RUN(test_big_upload_after_the_server_reset_an_idle_connection);
+    RUN(test_library_threads_take_no_signal_meant_for_the_host);
     RUN(test_no_message_contained_a_secret);
     stop_server();
     return test_summary();

@@ -382,7 +382,7 @@ pub struct Client {
     raw: Raw,
 }
 
-// SAFETY: API.md: every handle is safe to use from many threads at once.
+// SAFETY: the header: every handle is safe to use from many threads at once.
 unsafe impl Send for Client {}
 // SAFETY: as above.
 unsafe impl Sync for Client {}

@@ -2,7 +2,7 @@
  * test_async_flood.c - many task callbacks making blocking library calls at
  * the same time.
  *
- * API.md promises both "thousands of tasks may be in flight at once" and
+ * The header promises both "thousands of tasks may be in flight at once" and
  * "blocking calls may be made from any thread, including from inside a
  * callback, without deadlock".  Here FLOOD tasks complete at about the same
  * time and every callback makes a blocking create (of a session the server
