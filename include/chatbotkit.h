@@ -124,9 +124,11 @@
  *   or a log line. A connection that cannot be made through the proxy is
  *   CBK_ERROR_NETWORK, naming the proxy's host and port.
  * - `http2` (default true): HTTP/2 is offered to TLS servers through ALPN;
- *   requests in flight to one host then share its connection (once a first
- *   connection has shown that the server speaks it). false = HTTP/1.1.
- *   Plain http: is always HTTP/1.1.
+ *   requests in flight to one host then share one connection. Async
+ *   requests to a host that has not answered in the last 90 seconds go one
+ *   at a time until the first answer (which tells whether the server speaks
+ *   HTTP/2), then the rest at once. false = HTTP/1.1. Plain http: is always
+ *   HTTP/1.1.
  *
  * TLS
  * ---

@@ -105,29 +105,11 @@ fn certificate() -> (Cert, Cert) {
 }
 
 #[test]
-fn five_hundred_async_creates_over_tls_share_the_http2_connection() {
+fn five_hundred_async_creates_at_once_over_tls_share_a_few_http2_connections() {
     let (ca, cert) = certificate();
     let server = Server::start(&cert);
     let client = Client::conv(&opts(&server.url(), json!({"caCertificatePem": ca.pem})));
-    // One first, so that the pool knows the server speaks HTTP/2: a burst
-    // sent before any connection is up opens a connection per request
-    // (hyper learns the protocol from each handshake).
-    let first = c("first");
-    // SAFETY: a live handle and C strings; the task is freed below.
-    unsafe {
-        let task = chatbotkit::cbk_conversation_session_client_create_async(
-            client.conv_ptr(),
-            first.as_ptr(),
-            std::ptr::null(),
-            None,
-            std::ptr::null_mut(),
-            std::ptr::null_mut(),
-        );
-        let json = chatbotkit::cbk_task_wait(task, std::ptr::null_mut());
-        assert!(!json.is_null());
-        chatbotkit::cbk_string_free(json);
-        chatbotkit::cbk_task_free(task);
-    }
+    // Cold: all 500 start before any connection is up.
     let tasks: Vec<_> = (0..500)
         .map(|i| {
             let id = c(&format!("c{i}"));
@@ -157,10 +139,10 @@ fn five_hundred_async_creates_over_tls_share_the_http2_connection() {
         }
     }
     let versions = server.versions();
-    assert_eq!(versions.len(), 501);
+    assert_eq!(versions.len(), 500);
     assert!(versions.iter().all(|v| *v == http::Version::HTTP_2));
     let n = server.connections.load(Ordering::SeqCst);
-    assert_eq!(n, 1, "{n} connections for 501 requests");
+    assert!(n <= 4, "{n} connections for 500 requests");
 }
 
 #[test]

@@ -224,8 +224,20 @@ impl Client {
 
     async fn send(&self, request: &Request, policy: &Policy) -> Result<http::Response> {
         let transport = &self.inner.transport;
-        let http = transport.client()?;
-        http::send(&http, &|url| transport.proxy_for(url), request, policy).await
+        let pool = transport.pool()?;
+        // A blocking call's lane sends one request at a time: no burst to
+        // hold back there.
+        let turn = if transport.settings().http2 && !crate::runtime::on_a_lane() {
+            pool.first.turn(&request.url).await
+        } else {
+            None
+        };
+        let outcome =
+            http::send(&pool.http, &|url| transport.proxy_for(url), request, policy).await;
+        if let (Some(turn), Ok(_)) = (&turn, &outcome) {
+            turn.answered();
+        }
+        outcome
     }
 }
 

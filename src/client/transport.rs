@@ -5,7 +5,9 @@
 //! that opened it.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
+use std::time::Instant;
 
 use super::options::{ProxySetting, TransportSettings};
 use super::{Error, Result};
@@ -21,7 +23,89 @@ pub struct Transport {
     /// [`crate::tls`]), made once, here, so that a bad certificate fails at
     /// `_new` rather than at the first call.
     tls: rustls::ClientConfig,
-    clients: PerRuntime<reqwest::Client>,
+    pools: PerRuntime<Pool>,
+}
+
+/// One runtime's HTTP client (its connection pool), and what it learnt of
+/// the hosts it reached.
+#[derive(Clone)]
+pub struct Pool {
+    pub http: reqwest::Client,
+    pub first: Arc<FirstRequests>,
+}
+
+/// Requests to a TLS host that the pool has not heard from lately go one at
+/// a time until one is answered. hyper learns from each handshake (ALPN)
+/// whether a server speaks HTTP/2, so a burst sent before the first answer
+/// would open a connection per request, where one HTTP/2 connection serves
+/// them all. "Lately" is within the pool's idle timeout: past it, the
+/// connection that answered is gone.
+#[derive(Default)]
+pub struct FirstRequests {
+    hosts: Mutex<HashMap<String, Arc<Host>>>,
+}
+
+#[derive(Default)]
+struct Host {
+    /// When a request to it was last answered (ms since [`epoch`], plus one:
+    /// 0 is never).
+    answered: AtomicU64,
+    turn: Arc<tokio::sync::Mutex<()>>,
+}
+
+/// A request's turn to go; see [`FirstRequests`].
+pub struct Turn {
+    host: Arc<Host>,
+    _alone: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+fn epoch() -> Instant {
+    static EPOCH: OnceLock<Instant> = OnceLock::new();
+    *EPOCH.get_or_init(Instant::now)
+}
+
+impl Host {
+    fn answered_lately(&self) -> bool {
+        let at = self.answered.load(Ordering::Acquire);
+        at != 0
+            && epoch().elapsed().as_millis() as u64 + 1 - at < POOL_IDLE_TIMEOUT.as_millis() as u64
+    }
+}
+
+impl FirstRequests {
+    /// Wait for a request to `url` to have its turn: at once when the host
+    /// answered lately (or the request is not over TLS), else one at a time.
+    pub async fn turn(&self, url: &url::Url) -> Option<Turn> {
+        if url.scheme() != "https" {
+            return None;
+        }
+        let host = {
+            let mut hosts = self.hosts.lock().unwrap_or_else(|p| p.into_inner());
+            hosts
+                .entry(url.origin().ascii_serialization())
+                .or_default()
+                .clone()
+        };
+        let alone = if host.answered_lately() {
+            None
+        } else {
+            let guard = host.turn.clone().lock_owned().await;
+            // The request before this one may have been answered meanwhile.
+            (!host.answered_lately()).then_some(guard)
+        };
+        Some(Turn {
+            host,
+            _alone: alone,
+        })
+    }
+}
+
+impl Turn {
+    /// The request was answered: later ones to the host go at once.
+    pub fn answered(&self) {
+        let now = epoch().elapsed().as_millis() as u64 + 1;
+        self.host.answered.store(now, Ordering::Release);
+    }
 }
 
 impl std::fmt::Debug for Transport {
@@ -47,7 +131,7 @@ impl Transport {
         let transport = Arc::new(Transport {
             settings: settings.clone(),
             tls,
-            clients: PerRuntime::default(),
+            pools: PerRuntime::default(),
         });
         map.insert(settings.clone(), Arc::downgrade(&transport));
         Ok(transport)
@@ -80,10 +164,14 @@ impl Transport {
         }
     }
 
-    /// The HTTP client for the runtime this thread is in.
-    pub fn client(&self) -> Result<reqwest::Client> {
-        self.clients
-            .get_or_try_init(|| build_client(&self.settings, &self.tls))
+    /// The pool of the runtime this thread is in.
+    pub fn pool(&self) -> Result<Pool> {
+        self.pools.get_or_try_init(|| {
+            Ok(Pool {
+                http: build_client(&self.settings, &self.tls)?,
+                first: Arc::default(),
+            })
+        })
     }
 }
 

@@ -307,6 +307,12 @@ pub fn wait<R>(wait: impl FnOnce() -> R) -> Result<R> {
     })
 }
 
+/// Whether this thread is driving a lane: a blocking call's own event loop,
+/// where requests come one at a time.
+pub fn on_a_lane() -> bool {
+    lanes::current().is_some()
+}
+
 /// The workers, started if need be: where async tasks are spawned.
 fn workers() -> Result<&'static tokio::runtime::Runtime> {
     state().workers()
