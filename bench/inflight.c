@@ -76,6 +76,29 @@ static void on_done(void *user_data, const char *response_json, const cbk_error 
     }
 }
 
+/* The PEM file at `path` as the inside of a JSON string (newlines as \n);
+ * 0 when it cannot be read or does not fit. */
+static int read_pem_json(const char *path, char *out, size_t cap)
+{
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return 0;
+    size_t n = 0;
+    int c;
+    while ((c = fgetc(f)) != EOF && n + 3 < cap) {
+        if (c == '\n') {
+            out[n++] = '\\';
+            out[n++] = 'n';
+        } else if (c != '\r') {
+            out[n++] = (char)c;
+        }
+    }
+    out[n] = '\0';
+    int whole = c == EOF;
+    fclose(f);
+    return whole;
+}
+
 int main(int argc, char **argv)
 {
     const char *base_url = getenv("CHATBOTKIT_API_BASE_URL");
@@ -119,8 +142,16 @@ int main(int argc, char **argv)
         return 1;
     }
 
-    char options[1024];
-    snprintf(options, sizeof options, "{\"secret\":\"sk_bench\",\"baseUrl\":\"%s\"}", base_url);
+    /* CBK_CA_FILE: a PEM certificate to trust (the HTTP/2 server's). */
+    char pem[8192] = "";
+    const char *ca_file = getenv("CBK_CA_FILE");
+    if (ca_file != NULL && !read_pem_json(ca_file, pem, sizeof pem)) {
+        fprintf(stderr, "cannot read %s\n", ca_file);
+        return 1;
+    }
+    char options[10240];
+    snprintf(options, sizeof options, "{\"secret\":\"sk_bench\",\"baseUrl\":\"%s\"%s%s%s}", base_url,
+             pem[0] ? ",\"caCertificatePem\":\"" : "", pem, pem[0] ? "\"" : "");
     cbk_error *err = NULL;
     cbk_conversation_session_client *client = cbk_conversation_session_client_new(options, &err);
     if (client == NULL) {

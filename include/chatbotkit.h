@@ -125,10 +125,10 @@
  *   CBK_ERROR_NETWORK, naming the proxy's host and port.
  * - `http2` (default true): HTTP/2 is offered to TLS servers through ALPN;
  *   requests in flight to one host then share one connection. Async
- *   requests to a host that has not answered in the last 90 seconds go one
- *   at a time until the first answer (which tells whether the server speaks
- *   HTTP/2), then the rest at once. false = HTTP/1.1. Plain http: is always
- *   HTTP/1.1.
+ *   requests to a host not heard from in the last 90 seconds wait until the
+ *   first of them is connected (the handshake tells whether the server
+ *   speaks HTTP/2), then all go at once. false = HTTP/1.1. Plain http: is
+ *   always HTTP/1.1.
  *
  * TLS
  * ---

@@ -327,6 +327,17 @@ if want inflight && [ "$INFLIGHT" = 1 ]; then
             IF[$p]=$(grep "^INFLIGHT prog=$p " "$work/inflight.out" | tail -1)
         done
         echo "peak rss: cbk $(get "${IF[cbk]}" rss_kb) KiB, curl $(get "${IF[curl]}" rss_kb) KiB" >&2
+        # The same over HTTP/2 (TLS): ../h2_hold_server.rs, a cargo example.
+        printf '  %-24s' "inflight h2 (10,000)" >&2
+        if timeout -k 5 900 env -u BUILDDIR -u N -u CFLAGS -u MAKEFLAGS -u MFLAGS -u MAKELEVEL \
+            make --no-print-directory -C "$here/.." inflight-h2 N=10000 TIMEOUT=300 \
+            LIBDIR="$LIBDIR" >"$work/inflight-h2.out" 2>&1; then :; else
+            echo "FAILED:" >&2
+            tail -15 "$work/inflight-h2.out" >&2
+        fi
+        IF[h2]=$(grep "^INFLIGHT prog=cbk " "$work/inflight-h2.out" | tail -1)
+        IF[h2fds]=$(sed -n 's/^open fds: *\([0-9]*\) after all callbacks.*/\1/p' "$work/inflight-h2.out" | tail -1)
+        echo "peak rss: cbk $(get "${IF[h2]}" rss_kb) KiB, $(get "${IF[h2]}" ok) ok, ${IF[h2fds]:-?} fds" >&2
     fi
 fi
 
@@ -504,6 +515,16 @@ conns() { # curl_line cbk_line
             "$(cpu_fmt "$(get "$ic" cpu_us)")" "$(cpu_fmt "$(get "$ib" cpu_us)")" "$(rss_mb "$crss")" "$(rss_mb "$irss")" \
             "$it <64MB" "$rt" \
             "ratio = peak RSS cbk/curl; hold_server.py holds 1 s, not pinned; cbk inflight.c: ok $(get "$ib" ok), last callback $(get "$ib" last_ms) ms, peak threads $(get "$ib" peak_threads); curl inflight_curl.c (multi+epoll): ok $(get "$ic" ok), last $(get "$ic" last_ms) ms, peak threads $(get "$ic" peak_threads)"
+    fi
+
+    if [ $inflight_ok = 1 ] && [ -n "${IF[h2]:-}" ]; then
+        ih=${IF[h2]}
+        hrss=$(get "$ih" rss_kb)
+        ht=$(pass "$(awk -v k="${hrss:-1e12}" -v f="$(get "$ih" fail)" 'BEGIN { print (k < 64 * 1024 && f == "0") }')")
+        printf "$LINE_FMT" "10,000 in flight, HTTP/2" - - - \
+            - "$(cpu_fmt "$(get "$ih" cpu_us)")" - "$(rss_mb "$hrss")" \
+            "$ht <64MB" - \
+            "TLS + ALPN h2 to h2_hold_server (holds 1 s); ok $(get "$ih" ok), last callback $(get "$ih" last_ms) ms, open fds after: ${IF[h2fds]:-?} (one connection)"
     fi
 
     if [ $cg_ok = 1 ]; then

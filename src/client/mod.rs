@@ -227,15 +227,35 @@ impl Client {
         let pool = transport.pool()?;
         // A blocking call's lane sends one request at a time: no burst to
         // hold back there.
-        let turn = if transport.settings().http2 && !crate::runtime::on_a_lane() {
+        let mut turn = if transport.settings().http2 && !crate::runtime::on_a_lane() {
             pool.first.turn(&request.url).await
         } else {
             None
         };
-        let outcome =
-            http::send(&pool.http, &|url| transport.proxy_for(url), request, policy).await;
+        let proxy_of = |url: &::url::Url| transport.proxy_for(url);
+        let send = http::send(&pool.http, &proxy_of, request, policy);
+        let outcome = match turn.as_mut().and_then(|t| t.first.take()) {
+            // The first request to the host: the others wait until its
+            // connection is up (or it is done), then share that connection.
+            Some(first) => {
+                let connected = pool.connected.notified();
+                tokio::pin!(send, connected);
+                connected.as_mut().enable();
+                tokio::select! {
+                    outcome = &mut send => outcome,
+                    _ = connected => {
+                        if let Some(turn) = &turn {
+                            turn.heard_from();
+                        }
+                        drop(first);
+                        send.await
+                    }
+                }
+            }
+            None => send.await,
+        };
         if let (Some(turn), Ok(_)) = (&turn, &outcome) {
-            turn.answered();
+            turn.heard_from();
         }
         outcome
     }

@@ -32,14 +32,81 @@ pub struct Transport {
 pub struct Pool {
     pub http: reqwest::Client,
     pub first: Arc<FirstRequests>,
+    /// Woken whenever the client has made a connection (TLS handshake and
+    /// ALPN done): the pool then knows whether it can share it.
+    pub connected: Arc<tokio::sync::Notify>,
 }
 
-/// Requests to a TLS host that the pool has not heard from lately go one at
-/// a time until one is answered. hyper learns from each handshake (ALPN)
-/// whether a server speaks HTTP/2, so a burst sent before the first answer
-/// would open a connection per request, where one HTTP/2 connection serves
-/// them all. "Lately" is within the pool's idle timeout: past it, the
-/// connection that answered is gone.
+/// The connector layer behind [`Pool::connected`].
+#[derive(Clone)]
+struct NotifyOnConnect(Arc<tokio::sync::Notify>);
+
+impl<S> tower_layer::Layer<S> for NotifyOnConnect {
+    type Service = NotifyingConnector<S>;
+    fn layer(&self, inner: S) -> Self::Service {
+        NotifyingConnector {
+            inner,
+            connected: self.0.clone(),
+        }
+    }
+}
+
+#[derive(Clone)]
+struct NotifyingConnector<S> {
+    inner: S,
+    connected: Arc<tokio::sync::Notify>,
+}
+
+impl<S, R> tower_service::Service<R> for NotifyingConnector<S>
+where
+    S: tower_service::Service<R>,
+    // reqwest's connector future is boxed already: no second box here.
+    S::Future: Unpin,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = Notifying<S::Future>;
+
+    fn poll_ready(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::result::Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: R) -> Self::Future {
+        Notifying {
+            connecting: self.inner.call(request),
+            connected: self.connected.clone(),
+        }
+    }
+}
+
+/// A connection being made; wakes [`Pool::connected`] when it is done.
+struct Notifying<F> {
+    connecting: F,
+    connected: Arc<tokio::sync::Notify>,
+}
+
+impl<F: std::future::Future + Unpin> std::future::Future for Notifying<F> {
+    type Output = F::Output;
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<F::Output> {
+        let done = std::task::ready!(std::pin::Pin::new(&mut self.connecting).poll(cx));
+        self.connected.notify_waiters();
+        std::task::Poll::Ready(done)
+    }
+}
+
+/// Requests to a TLS host that the pool has not heard from lately wait for
+/// the first of them to be connected (or answered). hyper learns from each
+/// handshake (ALPN) whether a server speaks HTTP/2, so a burst sent before a
+/// connection is up would open a connection per request, where one HTTP/2
+/// connection serves them all. "Lately" is within the pool's idle timeout:
+/// past it, the connection that answered is gone.
 #[derive(Default)]
 pub struct FirstRequests {
     hosts: Mutex<HashMap<String, Arc<Host>>>,
@@ -47,8 +114,8 @@ pub struct FirstRequests {
 
 #[derive(Default)]
 struct Host {
-    /// When a request to it was last answered (ms since [`epoch`], plus one:
-    /// 0 is never).
+    /// When a request to it was last connected or answered (ms since
+    /// [`epoch`], plus one: 0 is never).
     answered: AtomicU64,
     turn: Arc<tokio::sync::Mutex<()>>,
 }
@@ -56,7 +123,8 @@ struct Host {
 /// A request's turn to go; see [`FirstRequests`].
 pub struct Turn {
     host: Arc<Host>,
-    _alone: Option<tokio::sync::OwnedMutexGuard<()>>,
+    /// Held by the first request to a host until its connection is up.
+    pub first: Option<tokio::sync::OwnedMutexGuard<()>>,
 }
 
 fn epoch() -> Instant {
@@ -93,16 +161,14 @@ impl FirstRequests {
             // The request before this one may have been answered meanwhile.
             (!host.answered_lately()).then_some(guard)
         };
-        Some(Turn {
-            host,
-            _alone: alone,
-        })
+        Some(Turn { host, first: alone })
     }
 }
 
 impl Turn {
-    /// The request was answered: later ones to the host go at once.
-    pub fn answered(&self) {
+    /// The request was connected or answered: later ones to the host go at
+    /// once.
+    pub fn heard_from(&self) {
         let now = epoch().elapsed().as_millis() as u64 + 1;
         self.host.answered.store(now, Ordering::Release);
     }
@@ -167,9 +233,11 @@ impl Transport {
     /// The pool of the runtime this thread is in.
     pub fn pool(&self) -> Result<Pool> {
         self.pools.get_or_try_init(|| {
+            let connected = Arc::new(tokio::sync::Notify::new());
             Ok(Pool {
-                http: build_client(&self.settings, &self.tls)?,
+                http: build_client(&self.settings, &self.tls, &connected)?,
                 first: Arc::default(),
+                connected,
             })
         })
     }
@@ -178,6 +246,7 @@ impl Transport {
 fn build_client(
     settings: &TransportSettings,
     tls: &rustls::ClientConfig,
+    connected: &Arc<tokio::sync::Notify>,
 ) -> Result<reqwest::Client> {
     let user_agent = settings
         .user_agent
@@ -192,6 +261,7 @@ fn build_client(
         .redirect(reqwest::redirect::Policy::none())
         // Stated, not left to reqwest's default: the header promises it.
         .pool_idle_timeout(POOL_IDLE_TIMEOUT)
+        .connector_layer(NotifyOnConnect(connected.clone()))
         .user_agent(user_agent);
     builder = match &settings.proxy {
         // reqwest reads HTTP(S)_PROXY, ALL_PROXY and NO_PROXY as libcurl
