@@ -261,8 +261,12 @@ fn build_client(
         .redirect(reqwest::redirect::Policy::none())
         // Stated, not left to reqwest's default: the header promises it.
         .pool_idle_timeout(POOL_IDLE_TIMEOUT)
-        .connector_layer(NotifyOnConnect(connected.clone()))
         .user_agent(user_agent);
+    // Only the workers' client sends bursts (see FirstRequests); on a lane
+    // the layer would only cost every request a clone of the connector.
+    if !crate::runtime::on_a_lane() {
+        builder = builder.connector_layer(NotifyOnConnect(connected.clone()));
+    }
     builder = match &settings.proxy {
         // reqwest reads HTTP(S)_PROXY, ALL_PROXY and NO_PROXY as libcurl
         // does (Node's fetch ignores them: a deliberate difference).
