@@ -8,25 +8,9 @@ mod common;
 mod proxy_support;
 mod tls_support;
 
-use std::io::Write;
-
 use common::*;
-use proxy_support::Proxy;
+use proxy_support::{session_server, Proxy};
 use serde_json::json;
-
-fn session_server() -> RawServer {
-    RawServer::start(16, |_, stream| {
-        let _ = read_request(stream);
-        let body = r#"{"id":"s","token":"t","expiresAt":1}"#;
-        let _ = stream.write_all(
-            format!(
-                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                body.len()
-            )
-            .as_bytes(),
-        );
-    })
-}
 
 #[test]
 fn a_plain_http_request_goes_to_the_proxy_in_absolute_form() {

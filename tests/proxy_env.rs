@@ -6,25 +6,13 @@
 mod common;
 mod proxy_support;
 
-use std::io::Write;
-
 use common::*;
-use proxy_support::Proxy;
+use proxy_support::{session_server, Proxy};
 use serde_json::json;
 
 #[test]
 fn the_environments_proxy_is_used_unless_no_proxy_or_the_option_says_otherwise() {
-    let server = RawServer::start(16, |_, stream| {
-        let _ = read_request(stream);
-        let body = r#"{"id":"s","token":"t","expiresAt":1}"#;
-        let _ = stream.write_all(
-            format!(
-                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                body.len()
-            )
-            .as_bytes(),
-        );
-    });
+    let server = session_server();
     let proxy = Proxy::start(8);
     // Each client below has settings of its own (userAgent), so each
     // builds its HTTP client, and reads the environment, anew.

@@ -9,6 +9,23 @@ use std::net::{Shutdown, TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::common::{read_request, RawServer};
+
+/// A server answering each connection's one request with a session.
+pub fn session_server() -> RawServer {
+    RawServer::start(16, |_, stream| {
+        let _ = read_request(stream);
+        let body = r#"{"id":"s","token":"t","expiresAt":1}"#;
+        let _ = stream.write_all(
+            format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            )
+            .as_bytes(),
+        );
+    })
+}
+
 pub struct Proxy {
     pub port: u16,
     heads: Arc<Mutex<Vec<String>>>,
