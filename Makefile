@@ -14,6 +14,11 @@ export CHATBOTKIT_LIB := $(LIBDIR)/libchatbotkit.so
 # Every suite appends the library's error messages and log lines here;
 # check-secrets scans it for every test secret at the end of `make test`.
 export CHATBOTKIT_TEST_AUDIT := $(CURDIR)/target/secret-audit.log
+# The library honours the environment's proxies, as libcurl does; the tests
+# talk only to 127.0.0.1, which no proxy of the machine's should see.
+comma := ,
+export NO_PROXY := $(if $(NO_PROXY),$(NO_PROXY)$(comma))127.0.0.1,localhost,::1
+export no_proxy := $(NO_PROXY)
 VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n1)
 VERSION_MAJOR := $(word 1,$(subst ., ,$(VERSION)))
 VERSION_MINOR := $(word 2,$(subst ., ,$(VERSION)))
