@@ -319,22 +319,6 @@ static inline char *json_mask_credentials(const char *json)
 /* Errors                                                                   */
 /* ------------------------------------------------------------------------ */
 
-static inline const char *cbk_status_name(cbk_status status)
-{
-    switch (status) {
-    case CBK_OK: return "CBK_OK";
-    case CBK_ERROR_INVALID_ARGUMENT: return "CBK_ERROR_INVALID_ARGUMENT";
-    case CBK_ERROR_INVALID_JSON: return "CBK_ERROR_INVALID_JSON";
-    case CBK_ERROR_API: return "CBK_ERROR_API";
-    case CBK_ERROR_TIMEOUT: return "CBK_ERROR_TIMEOUT";
-    case CBK_ERROR_NETWORK: return "CBK_ERROR_NETWORK";
-    case CBK_ERROR_INVALID_RESPONSE: return "CBK_ERROR_INVALID_RESPONSE";
-    case CBK_ERROR_CANCELLED: return "CBK_ERROR_CANCELLED";
-    case CBK_ERROR_INTERNAL: return "CBK_ERROR_INTERNAL";
-    default: return "(unknown status)";
-    }
-}
-
 /* Prints a library error to stderr: what failed, the status, the SDK error
  * code, the message and the HTTP status (0 when no response was received).
  * The library guarantees that none of these contain the secret. */

@@ -312,6 +312,16 @@ extern "C" {
 #endif // __cplusplus
 
 /**
+ * The name of a status, as `cbk_error_to_json` spells it: "OK",
+ * "INVALID_ARGUMENT", "INVALID_JSON", "API", "TIMEOUT", "NETWORK",
+ * "INVALID_RESPONSE", "CANCELLED", "INTERNAL"; "UNKNOWN" for any other
+ * value. A static string: never NULL, never freed. `status` is a
+ * `cbk_status`, taken as an `int` (the same ABI) so that any value from C
+ * is safe.
+ */
+const char *cbk_status_name(int status);
+
+/**
  * The error's status. `CBK_ERROR_INVALID_ARGUMENT` for a NULL `error`.
  */
 enum cbk_status cbk_error_status(const struct cbk_error *error);

@@ -75,18 +75,7 @@ inline std::string version() { return std::string(cbk_version()); }
  */
 inline const char *status_name(cbk_status status) noexcept
 {
-    switch (status) {
-    case CBK_OK: return "OK";
-    case CBK_ERROR_INVALID_ARGUMENT: return "INVALID_ARGUMENT";
-    case CBK_ERROR_INVALID_JSON: return "INVALID_JSON";
-    case CBK_ERROR_API: return "API";
-    case CBK_ERROR_TIMEOUT: return "TIMEOUT";
-    case CBK_ERROR_NETWORK: return "NETWORK";
-    case CBK_ERROR_INVALID_RESPONSE: return "INVALID_RESPONSE";
-    case CBK_ERROR_CANCELLED: return "CANCELLED";
-    case CBK_ERROR_INTERNAL: return "INTERNAL";
-    }
-    return "UNKNOWN";
+    return ::cbk_status_name(status);
 }
 
 /**

@@ -56,6 +56,29 @@ impl From<Status> for cbk_status {
     }
 }
 
+/// The name of a status, as `cbk_error_to_json` spells it: "OK",
+/// "INVALID_ARGUMENT", "INVALID_JSON", "API", "TIMEOUT", "NETWORK",
+/// "INVALID_RESPONSE", "CANCELLED", "INTERNAL"; "UNKNOWN" for any other
+/// value. A static string: never NULL, never freed. `status` is a
+/// `cbk_status`, taken as an `int` (the same ABI) so that any value from C
+/// is safe.
+#[no_mangle]
+pub extern "C" fn cbk_status_name(status: c_int) -> *const c_char {
+    let name: &'static std::ffi::CStr = match status {
+        0 => c"OK",
+        1 => c"INVALID_ARGUMENT",
+        2 => c"INVALID_JSON",
+        3 => c"API",
+        4 => c"TIMEOUT",
+        5 => c"NETWORK",
+        6 => c"INVALID_RESPONSE",
+        7 => c"CANCELLED",
+        8 => c"INTERNAL",
+        _ => c"UNKNOWN",
+    };
+    name.as_ptr()
+}
+
 /// An error: status, the SDK's code string, a message and the HTTP status.
 /// Owned by the caller; free with `cbk_error_free`. Immutable, so it may be
 /// read from any thread.
@@ -168,4 +191,35 @@ pub unsafe extern "C" fn cbk_error_free(error: *mut cbk_error) {
         // SAFETY: the caller gives up ownership here, once.
         drop(unsafe { Box::from_raw(error) })
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_names_are_the_json_names() {
+        use crate::client::Status::*;
+        let name = |code: i32| {
+            // SAFETY: cbk_status_name returns a static C string.
+            unsafe { std::ffi::CStr::from_ptr(cbk_status_name(code)) }
+                .to_str()
+                .unwrap()
+        };
+        for status in [
+            InvalidArgument,
+            InvalidJson,
+            Api,
+            Timeout,
+            Network,
+            InvalidResponse,
+            Cancelled,
+            Internal,
+        ] {
+            assert_eq!(name(cbk_status::from(status) as i32), status.name());
+        }
+        assert_eq!(name(0), "OK");
+        assert_eq!(name(9), "UNKNOWN");
+        assert_eq!(name(-1), "UNKNOWN");
+    }
 }

@@ -225,6 +225,39 @@ static void test_request_json_rejected_before_sending(void)
     cbk_conversation_session_client_free(c);
 }
 
+/* cbk_status_name: the names cbk_error_to_json writes, static, for any
+ * value (an int out of the enum's range included). */
+static void test_status_names(void)
+{
+    static const struct { cbk_status status; const char *name; } want[] = {
+        {CBK_OK, "OK"},
+        {CBK_ERROR_INVALID_ARGUMENT, "INVALID_ARGUMENT"},
+        {CBK_ERROR_INVALID_JSON, "INVALID_JSON"},
+        {CBK_ERROR_API, "API"},
+        {CBK_ERROR_TIMEOUT, "TIMEOUT"},
+        {CBK_ERROR_NETWORK, "NETWORK"},
+        {CBK_ERROR_INVALID_RESPONSE, "INVALID_RESPONSE"},
+        {CBK_ERROR_CANCELLED, "CANCELLED"},
+        {CBK_ERROR_INTERNAL, "INTERNAL"},
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        CHECK_STR_EQ(cbk_status_name(want[i].status), want[i].name);
+    CHECK_STR_EQ(cbk_status_name(9), "UNKNOWN");
+    CHECK_STR_EQ(cbk_status_name(-1), "UNKNOWN");
+    /* The same name as in the error's JSON. */
+    cbk_error *err = NULL;
+    cbk_conversation_session_client *c = cbk_conversation_session_client_new("{\"retries\":-1}", &err);
+    CHECK(c == NULL && err != NULL);
+    if (err != NULL) {
+        char *json = cbk_error_to_json(err);
+        char want_field[64];
+        snprintf(want_field, sizeof want_field, "\"status\":\"%s\"", cbk_status_name(cbk_error_status(err)));
+        CHECK(json != NULL && strstr(json, want_field) != NULL);
+        cbk_string_free(json);
+        cbk_error_free(err);
+    }
+}
+
 int main(void)
 {
     register_secret(TEST_LITERAL_SECRET);
@@ -243,6 +276,7 @@ int main(void)
     RUN(test_timeout_not_retried_when_disabled);
     RUN(test_wrong_secret_not_echoed);
     RUN(test_request_json_rejected_before_sending);
+    RUN(test_status_names);
     RUN(test_no_message_contained_a_secret);
     return test_summary();
 }

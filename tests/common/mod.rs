@@ -47,18 +47,10 @@ pub const INTERNAL: i32 = cbk_status::CBK_ERROR_INTERNAL as i32;
 
 /// The name `cbk_error_to_json` uses for a status value.
 pub fn status_name(status: i32) -> &'static str {
-    match status {
-        OK => "OK",
-        INVALID_ARGUMENT => "INVALID_ARGUMENT",
-        INVALID_JSON => "INVALID_JSON",
-        API => "API",
-        TIMEOUT => "TIMEOUT",
-        NETWORK => "NETWORK",
-        INVALID_RESPONSE => "INVALID_RESPONSE",
-        CANCELLED => "CANCELLED",
-        INTERNAL => "INTERNAL",
-        _ => "UNKNOWN",
-    }
+    // SAFETY: cbk_status_name returns a static C string, for any value.
+    unsafe { CStr::from_ptr(chatbotkit::cbk_status_name(status)) }
+        .to_str()
+        .expect("ASCII")
 }
 
 // ---------------------------------------------------------------------------

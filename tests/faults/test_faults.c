@@ -434,18 +434,7 @@ static void check_auth_dropped(const struct row *row, long elapsed_ms)
 
 static const char *status_name(cbk_status s)
 {
-    switch (s) {
-    case CBK_OK: return "CBK_OK";
-    case CBK_ERROR_INVALID_ARGUMENT: return "CBK_ERROR_INVALID_ARGUMENT";
-    case CBK_ERROR_INVALID_JSON: return "CBK_ERROR_INVALID_JSON";
-    case CBK_ERROR_API: return "CBK_ERROR_API";
-    case CBK_ERROR_TIMEOUT: return "CBK_ERROR_TIMEOUT";
-    case CBK_ERROR_NETWORK: return "CBK_ERROR_NETWORK";
-    case CBK_ERROR_INVALID_RESPONSE: return "CBK_ERROR_INVALID_RESPONSE";
-    case CBK_ERROR_CANCELLED: return "CBK_ERROR_CANCELLED";
-    case CBK_ERROR_INTERNAL: return "CBK_ERROR_INTERNAL";
-    }
-    return "(unknown)";
+    return cbk_status_name(s);
 }
 
 static void run_row(const struct row *row)

@@ -29,19 +29,6 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 DEFAULT_LIB = os.path.join(REPO, "target", "release", "libchatbotkit.so")
 
-STATUS_NAMES = {
-    0: "OK",
-    1: "INVALID_ARGUMENT",
-    2: "INVALID_JSON",
-    3: "API",
-    4: "TIMEOUT",
-    5: "NETWORK",
-    6: "INVALID_RESPONSE",
-    7: "CANCELLED",
-    8: "INTERNAL",
-}
-
-
 def library_path():
     return os.environ.get("CHATBOTKIT_LIB") or DEFAULT_LIB
 
@@ -76,6 +63,7 @@ class Lib:
         self.error_free = sig("cbk_error_free", None, [vp])
         self.string_free = sig("cbk_string_free", None, [vp])
         self.version_fn = sig("cbk_version", vp, [])
+        self.status_name = sig("cbk_status_name", vp, [ctypes.c_int])
 
     @staticmethod
     def _borrowed(ptr):
@@ -100,7 +88,7 @@ class Lib:
         try:
             status = self.error_status(e)
             out = {
-                "status": STATUS_NAMES.get(status, str(status)),
+                "status": self._borrowed(self.status_name(status)),
                 "status_code": status,
                 "code": self._borrowed(self.error_code(e)),
                 "message": self._borrowed(self.error_message(e)),
