@@ -98,7 +98,10 @@
  *   `cache-control: max-age=0`; the options' `headers`; `authorization`,
  *   `x-runas-user-id`, `x-runas-child-user-email` (not for a fetch with
  *   `external`); `x-timezone`; `content-type`; the fetch call's `headers`.
- *   (Node joins values whose names differ only in case; we keep the later.)
+ *   Within the options' `headers`, a later `extend` wins over an earlier
+ *   generation whatever the letter case of either name, and `null` removes
+ *   the name in any letter case. (Node joins values whose names differ only
+ *   in case; we keep the later.)
  * - An attempt that fails with a network error before the response headers,
  *   or answers 429, 500, 502, 503 or 504, is retried up to `retries` times,
  *   waiting `retryDelay`, then twice that, and so on. A `Retry-After` on a
@@ -470,15 +473,22 @@ struct cbk_task *cbk_conversation_session_client_create_async(const struct cbk_c
  * `endpoints`). `options_json` (NULL for `{}`) takes `method`, `headers`,
  * `query`, `record` (or `data`), `buffer` (base64), `file`
  * (`{name, type, data}` with base64 `data`), `external`, `endpoint`,
- * `timeout`, `retries`, `retryDelay`, `retryTimeout`.
+ * `timeout`, `retries`, `retryDelay`, `retryTimeout`. With both `record`
+ * and `data`, `record` is the body, whatever the key order.
  *
  * Refused with `CBK_ERROR_INVALID_ARGUMENT`, and nothing sent, as fetch
  * refuses them: the methods `CONNECT`, `TRACE` and `TRACK` (any letter
- * case); a header in `headers` that frames the message (the list of
- * `_new`), or more than 10,000 names there; a `path` that resolves to a URL
- * with credentials in it (`user:password@`) or longer than 65,534 bytes
- * (`query` included). A `file.name` holding CR, LF or `"` is sent as
- * `%0D`, `%0A`, `%22`, as fetch's `FormData` writes it.
+ * case); a body (`record`, `data`, `buffer` or `file`) with the method
+ * `GET` or `HEAD` (any letter case); a header in `headers` that frames the
+ * message (the list of `_new`), or more than 10,000 names there; a `path`
+ * that resolves to a URL with credentials in it (`user:password@`) or
+ * longer than 65,534 bytes (`query` included).
+ *
+ * Sent as fetch sends it: `method` as given, except that `delete`, `get`,
+ * `head`, `options`, `post` and `put` (any letter case) are upper-cased
+ * (`patch` stays `patch`); a `file.name` holding CR, LF or `"` as `%0D`,
+ * `%0A`, `%22`, as `FormData` writes it; a `file.type` absent or `""` as
+ * `application/octet-stream`.
  *
  * Returns the body of a JSON response, or for any other 2xx
  * `{"headers":{...},"data":"<base64>","encoding":"base64"}`; freed with

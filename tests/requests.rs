@@ -1248,3 +1248,191 @@ fn one_client_from_many_threads() {
     expected.sort();
     assert_eq!(paths, expected);
 }
+
+// ---------------------------------------------------------------------------
+// _fetch: where Node's fetch decides what goes on the wire
+// ---------------------------------------------------------------------------
+
+#[test]
+fn fetch_record_wins_over_data_in_either_key_order() {
+    for options in [
+        r#"{"record": {"from": "record"}, "data": {"from": "data"}}"#,
+        r#"{"data": {"from": "data"}, "record": {"from": "record"}}"#,
+        r#"{"data": {"from": "data"}, "record": null, "record": {"from": "record"}}"#,
+    ] {
+        let server = ok_server();
+        let client = Client::conv(&opts(&server.uri(), json!({})));
+        client
+            .fetch("/api/v1/thing/create", Some(options))
+            .expect("fetch");
+        let req = only_request(&server);
+        assert_eq!(body_json(&req), json!({"from": "record"}), "{options}");
+    }
+}
+
+#[test]
+fn fetch_data_is_the_body_when_record_is_null() {
+    let server = ok_server();
+    let client = Client::conv(&opts(&server.uri(), json!({})));
+    client
+        .fetch(
+            "/api/v1/thing/create",
+            Some(r#"{"record": null, "data": {"from": "data"}}"#),
+        )
+        .expect("fetch");
+    assert_eq!(body_json(&only_request(&server)), json!({"from": "data"}));
+}
+
+#[test]
+fn fetch_file_with_empty_type_is_sent_as_octet_stream() {
+    let server = ok_server();
+    let client = Client::conv(&opts(&server.uri(), json!({})));
+    let options = json!({"file": {"name": "a.bin", "type": "", "data": "aGVsbG8="}});
+    client
+        .fetch("/api/v1/file/upload", Some(&options.to_string()))
+        .expect("an empty type is sent, not refused");
+    let req = only_request(&server);
+    let ct = header(&req, "content-type").expect("content-type");
+    let boundary = ct
+        .strip_prefix("multipart/form-data; boundary=")
+        .unwrap_or_else(|| panic!("{ct}"));
+    let expected = format!(
+        "--{boundary}\r\n\
+         Content-Disposition: form-data; name=\"file\"; filename=\"a.bin\"\r\n\
+         Content-Type: application/octet-stream\r\n\r\n\
+         hello\r\n\
+         --{boundary}--\r\n"
+    );
+    assert_eq!(String::from_utf8_lossy(&req.body), expected);
+}
+
+#[test]
+fn fetch_upper_cases_only_the_methods_fetch_normalises() {
+    let cases = [
+        ("delete", "DELETE"),
+        ("Get", "GET"),
+        ("head", "HEAD"),
+        ("oPtIoNs", "OPTIONS"),
+        ("post", "POST"),
+        ("put", "PUT"),
+        ("PATCH", "PATCH"),
+        ("patch", "patch"),
+        ("Patch", "Patch"),
+        ("purge", "purge"),
+    ];
+    for (given, sent) in cases {
+        let server = ok_server();
+        let client = Client::conv(&opts(&server.uri(), json!({})));
+        let options = json!({ "method": given }).to_string();
+        // A HEAD answer has no body, so its result is not JSON: only the
+        // request matters here.
+        let _ = client.fetch("/api/v1/thing/1", Some(&options));
+        let req = only_request(&server);
+        assert_eq!(req.method.as_str(), sent, "method {given:?}");
+    }
+}
+
+#[test]
+fn fetch_body_with_get_or_head_is_refused_and_nothing_is_sent() {
+    let bodies = [
+        json!({"record": {"a": 1}}),
+        json!({"data": {"a": 1}}),
+        json!({"buffer": "aGVsbG8="}),
+        json!({"file": {"name": "a.txt", "type": "text/plain", "data": "aGVsbG8="}}),
+    ];
+    let server = ok_server();
+    let client = Client::conv(&opts(&server.uri(), json!({})));
+    for method in ["GET", "get", "HEAD", "hEaD"] {
+        for body in &bodies {
+            let mut options = body.clone();
+            options["method"] = json!(method);
+            let err = client
+                .fetch("/api/v1/thing/1", Some(&options.to_string()))
+                .expect_err("a body with GET or HEAD is refused");
+            err.assert_is(INVALID_ARGUMENT, "INVALID_ARGUMENT");
+            assert!(err.message.contains("body"), "{}", err.message);
+        }
+    }
+    assert!(received(&server).is_empty(), "nothing was sent");
+    // The same bodies go out with any other method.
+    let mut options = bodies[0].clone();
+    options["method"] = json!("delete");
+    client
+        .fetch("/api/v1/thing/1", Some(&options.to_string()))
+        .expect("DELETE with a body");
+    assert_eq!(only_request(&server).method.as_str(), "DELETE");
+}
+
+#[test]
+fn fetch_header_names_differing_in_case_later_wins_across_extend() {
+    let server = ok_server();
+    let parent = Client::conv(&opts(
+        &server.uri(),
+        json!({"headers": {"X-Gen": "new", "x-other": "o1"}}),
+    ));
+    let child = parent
+        .extend(Some(
+            r#"{"headers": {"x-gen": "extend1", "X-OTHER": "o2"}}"#,
+        ))
+        .expect("extend 1");
+    let grandchild = child
+        // The first generation's spelling again: it must not bring the
+        // first generation's place back ahead of `x-gen`.
+        .extend(Some(r#"{"headers": {"X-Gen": "extend2"}}"#))
+        .expect("extend 2");
+
+    grandchild.create("c1", None).expect("create");
+    let req = only_request(&server);
+    assert_eq!(header(&req, "x-gen").as_deref(), Some("extend2"));
+    assert_eq!(header(&req, "x-other").as_deref(), Some("o2"));
+
+    // The call's own headers come last of all, in any letter case.
+    block_on(server.reset());
+    mount_ok(&server);
+    grandchild
+        .fetch(
+            "/api/v1/thing",
+            Some(r#"{"headers": {"x-GEN": "call", "X-Call": "1", "x-call": "2"}}"#),
+        )
+        .expect("fetch");
+    let req = only_request(&server);
+    assert_eq!(header(&req, "x-gen").as_deref(), Some("call"));
+    assert_eq!(header(&req, "x-call").as_deref(), Some("2"));
+
+    // One entry per header in the effective options, the later spelling.
+    let headers = grandchild.options_value()["headers"].clone();
+    assert_eq!(headers, json!({"X-OTHER": "o2", "X-Gen": "extend2"}));
+
+    // A `null` removes the header whatever its letter case.
+    let removed = grandchild
+        .extend(Some(r#"{"headers": {"x-gen": null}}"#))
+        .expect("extend 3");
+    block_on(server.reset());
+    mount_ok(&server);
+    removed.create("c1", None).expect("create");
+    assert_eq!(header(&only_request(&server), "x-gen"), None);
+}
+
+#[test]
+fn error_body_with_a_bom_keeps_the_servers_code_and_message() {
+    for kind in Kind::ALL {
+        let server = start_server();
+        let mut body = b"\xef\xbb\xbf".to_vec();
+        body.extend_from_slice(br#"{"code":"BOM_CODE","message":"behind a BOM"}"#);
+        mount(
+            &server,
+            Mock::given(any())
+                .respond_with(ResponseTemplate::new(400).set_body_raw(body, "application/json")),
+        );
+        let client = Client::of(kind, &opts(&server.uri(), json!({"retries": 0})));
+        let err = client.create("c1", None).expect_err("400");
+        err.assert_is(API, "BOM_CODE");
+        assert_eq!(
+            (err.message.as_str(), err.http_status),
+            ("behind a BOM", 400)
+        );
+        let err = client.fetch("/api/v1/x", None).expect_err("400");
+        err.assert_is(API, "BOM_CODE");
+        assert_eq!(err.message, "behind a BOM");
+    }
+}

@@ -9,6 +9,10 @@ impl Error {
     ///
     /// `reason` is the reason phrase the server sent, if any.
     pub fn from_response(http_status: u16, reason: Option<&str>, body: &[u8]) -> Error {
+        // The SDK decodes the body with a TextDecoder, which drops a
+        // leading BOM, before JSON.parse: the server's code and message
+        // survive it, as a success body's JSON does.
+        let body = body.strip_prefix(b"\xef\xbb\xbf").unwrap_or(body);
         let parsed = serde_json::from_slice::<serde_json::Value>(body).ok();
         let (code, message) = match parsed {
             // `JSON.parse("null").message` throws, so the SDK falls through to
@@ -84,6 +88,15 @@ mod tests {
             (e.code.as_str(), e.message.as_str()),
             ("ERROR_400", "HTTP Error: Bad Request")
         );
+    }
+
+    #[test]
+    fn a_leading_bom_is_not_part_of_the_json() {
+        let e = Error::from_response(400, None, b"\xef\xbb\xbf{\"code\":\"C\",\"message\":\"M\"}");
+        assert_eq!((e.code.as_str(), e.message.as_str()), ("C", "M"));
+        // Only one BOM is dropped, as TextDecoder drops one.
+        let e = Error::from_response(400, None, b"\xef\xbb\xbf\xef\xbb\xbf{}");
+        assert_eq!(e.code, "GENERIC_ERROR");
     }
 
     #[test]

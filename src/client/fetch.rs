@@ -68,6 +68,7 @@ impl FetchOptions {
             return Ok(out);
         };
         let mut record = None;
+        let mut data = None;
         let mut buffer = None;
         let mut file = None;
         for (key, v) in parse_object(json, "options_json")? {
@@ -94,14 +95,19 @@ impl FetchOptions {
                             continue;
                         }
                         let value = str_of(&format!("headers.{name}"), value)?;
-                        out.headers.set(name.clone(), value.to_owned());
+                        out.headers.set_header(name.clone(), value.to_owned());
                     }
                 }
                 "query" => {
                     let obj = want(k, &v, "an object", Value::is_object)?;
                     out.query = obj.as_object().cloned();
                 }
-                "record" | "data" => record = Some(v),
+                // The SDK reads `record` only; `data`, its pre-2024 name,
+                // stands in when `record` is absent, whatever the key order.
+                "record" => record = Some(v),
+                "data" => {
+                    data.get_or_insert(v);
+                }
                 "buffer" => buffer = Some(base64_of(k, &v)?),
                 "file" => file = Some(file_body(&v)?),
                 "external" => {
@@ -136,7 +142,7 @@ impl FetchOptions {
             }
         }
         // The SDK's precedence: record, then buffer, then file.
-        out.body = if let Some(record) = record {
+        out.body = if let Some(record) = record.or(data) {
             Some((
                 Body::Bytes(record.to_string().into()),
                 Some(super::headers::APPLICATION_JSON),
@@ -149,12 +155,18 @@ impl FetchOptions {
         Ok(out)
     }
 
-    /// The method: as given, else POST with a body and GET without.
-    pub fn effective_method(&self) -> Method {
+    /// The method: as given, else POST with a body and GET without. A body
+    /// with GET or HEAD is refused, as fetch throws on it before sending.
+    pub fn effective_method(&self) -> Result<Method> {
         match (&self.method, &self.body) {
-            (Some(m), _) => m.clone(),
-            (None, Some(_)) => Method::POST,
-            (None, None) => Method::GET,
+            (Some(m), Some(_)) if *m == Method::GET || *m == Method::HEAD => {
+                Err(Error::invalid_argument(format!(
+                    "fetch option `method` {m} cannot have a body (`record`, `data`, `buffer` or `file`): fetch refuses it"
+                )))
+            }
+            (Some(m), _) => Ok(m.clone()),
+            (None, Some(_)) => Ok(Method::POST),
+            (None, None) => Ok(Method::GET),
         }
     }
 }
@@ -165,7 +177,9 @@ impl FetchOptions {
 /// (credentials included) back.
 fn method(name: &str) -> Result<Method> {
     let normalised = match name.to_ascii_uppercase().as_str() {
-        m @ ("DELETE" | "GET" | "HEAD" | "OPTIONS" | "POST" | "PUT" | "PATCH") => m.to_owned(),
+        // fetch normalises only these; `patch` goes out lower-case, and a
+        // server that matches methods exactly sees what the SDK sends.
+        m @ ("DELETE" | "GET" | "HEAD" | "OPTIONS" | "POST" | "PUT") => m.to_owned(),
         "CONNECT" | "TRACE" | "TRACK" => {
             return Err(Error::invalid_argument(
                 "fetch option `method` cannot be CONNECT, TRACE or TRACK (fetch forbids them)",
@@ -197,9 +211,14 @@ fn file_body(v: &Value) -> Result<Body> {
         Value::Null => "blob".to_owned(),
         v => str_of("file.name", &v)?.to_owned(),
     };
+    // A Blob with the empty type goes into FormData as
+    // `application/octet-stream`, which is what fetch then sends.
     let mime = match field("type") {
         Value::Null => "application/octet-stream".to_owned(),
-        v => str_of("file.type", &v)?.to_owned(),
+        v => match str_of("file.type", &v)? {
+            "" => "application/octet-stream".to_owned(),
+            t => t.to_owned(),
+        },
     };
     let data = base64_of("file.data", &field("data"))?;
     Ok(Body::File { name, mime, data })

@@ -63,7 +63,9 @@ pub struct ClientHeaders {
 }
 
 /// Insert `map`'s entries in order, each replacing any earlier value of the
-/// same name. `what` names the source in error messages. Framing headers
+/// same name. `map` holds one entry per name in any letter case (built with
+/// `StrMap::set_header`), so its order cannot bring an earlier generation's
+/// value back over a later one. `what` names the source in error messages. Framing headers
 /// are refused, and more than [`MAX_NAMES`] names.
 pub fn overlay(headers: &mut HeaderMap, map: &StrMap, what: &str) -> Result<()> {
     if map.len() > MAX_NAMES {

@@ -184,7 +184,7 @@ impl Client {
         } else {
             self.inner.headers.internal.clone()
         };
-        let method = fo.effective_method();
+        let method = fo.effective_method()?;
         let body = match fo.body {
             Some((body, content_type)) => {
                 if let Some(ct) = content_type {

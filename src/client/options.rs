@@ -35,7 +35,8 @@ pub(crate) const MAX_MILLIS: f64 = 2_147_483_647.0;
 pub(crate) const MAX_SAFE_INTEGER: f64 = 9_007_199_254_740_991.0;
 
 /// String map that keeps insertion order and replaces a key in place, like a
-/// JavaScript object (`{...a, ...b}`). Keys compare exactly.
+/// JavaScript object (`{...a, ...b}`). Keys compare exactly, except through
+/// the `*_header` methods.
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct StrMap(Vec<(String, String)>);
 
@@ -65,6 +66,20 @@ impl StrMap {
 
     pub fn remove(&mut self, key: &str) {
         self.0.retain(|(k, _)| k != key);
+    }
+
+    /// `set` for a header name: any letter case replaces, so that the map
+    /// holds one entry per header and the later value is the one sent
+    /// (two spellings kept side by side would be overlaid in map order,
+    /// where an earlier value could come last).
+    pub fn set_header(&mut self, key: String, value: String) {
+        self.remove_header(&key);
+        self.0.push((key, value));
+    }
+
+    /// `remove` for a header name, in any letter case.
+    pub fn remove_header(&mut self, key: &str) {
+        self.0.retain(|(k, _)| !k.eq_ignore_ascii_case(key));
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
@@ -535,6 +550,20 @@ fn merge_map(base: &StrMap, patch: &[(String, Option<String>)]) -> StrMap {
     out
 }
 
+/// [`merge_map`] for header names, which HTTP compares in any letter case:
+/// a later generation's `X-A` replaces (or with `null` removes) an earlier
+/// `x-a`.
+fn merge_headers(base: &StrMap, patch: &[(String, Option<String>)]) -> StrMap {
+    let mut out = base.clone();
+    for (k, v) in patch {
+        match v {
+            Some(v) => out.set_header(k.clone(), v.clone()),
+            None => out.remove_header(k),
+        }
+    }
+    out
+}
+
 impl Options {
     /// Options for `new`: the patch over the defaults.
     pub fn new(patch: &OptionsPatch) -> Result<Options> {
@@ -577,7 +606,7 @@ impl Options {
             })?;
             check_http_url(&format!("endpoints.{name}"), &resolved)?;
         }
-        let headers = merge_map(&self.headers, &p.headers);
+        let headers = merge_headers(&self.headers, &p.headers);
         check_header_count("headers", headers.len())?;
         for (name, value) in headers.iter() {
             check_header_name(&format!("headers.{name}"), name)?;

@@ -7,15 +7,16 @@ Library: env CHATBOTKIT_LIB, default <repo>/target/release/libchatbotkit.so.
 
 For each case: clear the recorder, cbk_*_session_client_new(options), then
 cbk_*_session_client_extend() with each object of `extend` in order, then
-cbk_*_session_client_create(id, request) (request null -> NULL), then read what
-the recorder received. Like sdk_runner.js, `retries: 0` and `timeout: 10000`
+cbk_*_session_client_create(id, request) (request null -> NULL), or for a case
+with `fetch` ({path, options}) cbk_*_session_client_fetch(path, options), then
+read what the recorder received. Like sdk_runner.js, `retries: 0` and `timeout: 10000`
 are added to `options` unless the case sets them. Same string templates:
 "{BASE}", "{HOSTPORT}", "{PORT}".
 
 Output JSON: {"runner": "lib", "library": path, "version": cbk_version(),
 "cases": [{"name", "result" (parsed JSON or null), "result_text", "error"
 ({"status", "status_name", "code", "message", "http_status", "json"} or null),
-"stage" (where the error happened: "new", "extend[i]", "create"),
+"stage" (where the error happened: "new", "extend[i]", "create", "fetch"),
 "requests": [recorded requests]}]}
 """
 
@@ -53,6 +54,7 @@ class Lib:
                 "new": sig(prefix + "_new", vp, [cp, pp]),
                 "extend": sig(prefix + "_extend", vp, [vp, cp, pp]),
                 "create": sig(prefix + "_create", vp, [vp, cp, cp, pp]),
+                "fetch": sig(prefix + "_fetch", vp, [vp, cp, cp, pp]),
                 "free": sig(prefix + "_free", None, [vp]),
             }
         self.error_status = sig("cbk_error_status", ctypes.c_int, [vp])
@@ -157,11 +159,20 @@ def run_case(lib, case, port, template):
                 out["error"] = lib.take_error(err) or {"status": "NULL without error"}
                 return out
             handles.append(client)
-        request = case.get("request")
-        request_json = None if request is None else json.dumps(request, ensure_ascii=False)
-        res = fns["create"](ctypes.c_void_p(client), encode(case["id"]), encode(request_json), ctypes.byref(err))
+        fetch = case.get("fetch")
+        if fetch is not None:
+            stage = "fetch"
+            fetch_options = fetch.get("options")
+            fetch_json = None if fetch_options is None else json.dumps(template(fetch_options), ensure_ascii=False)
+            res = fns["fetch"](ctypes.c_void_p(client), encode(template(fetch["path"])), encode(fetch_json),
+                               ctypes.byref(err))
+        else:
+            stage = "create"
+            request = case.get("request")
+            request_json = None if request is None else json.dumps(request, ensure_ascii=False)
+            res = fns["create"](ctypes.c_void_p(client), encode(case["id"]), encode(request_json), ctypes.byref(err))
         if not res:
-            out["stage"] = "create"
+            out["stage"] = stage
             out["error"] = lib.take_error(err) or {"status": "NULL without error"}
         else:
             text = lib._owned(res)

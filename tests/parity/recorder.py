@@ -16,6 +16,10 @@ and records, for each such request:
      "header_list": [["Name", "value"], ...],  # as received, original case and order
      "body": "..."}                 # body decoded as UTF-8 (invalid bytes replaced)
 
+A request whose path ends with /error-with-bom is recorded and answered
+    400 application/json <UTF-8 BOM>{"code":"BOM_CODE","message":"behind a BOM"}
+Any method is recorded as sent, letter case included (`patch` as well as PATCH).
+
 Control requests (not recorded):
     GET    /_recorder/requests  -> JSON array of the recorded requests
     DELETE /_recorder/requests  -> clears the list, answers 204
@@ -33,6 +37,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 CONTROL_PATH = "/_recorder/requests"
 RESPONSE_BODY = b'{"id":"x","token":"t","expiresAt":1}'
+BOM_ERROR_SUFFIX = "/error-with-bom"
+BOM_ERROR_BODY = b'\xef\xbb\xbf{"code":"BOM_CODE","message":"behind a BOM"}'
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -73,7 +79,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
-        if body:
+        # A HEAD answer announces the length but carries no body.
+        if body and self.command.upper() != "HEAD":
             self.wfile.write(body)
 
     def _handle(self):
@@ -107,9 +114,17 @@ class _Handler(BaseHTTPRequestHandler):
         }
         with self.server.lock:
             self.server.records.append(record)
-        self._send(200, RESPONSE_BODY)
+        if path.endswith(BOM_ERROR_SUFFIX):
+            self._send(400, BOM_ERROR_BODY)
+        else:
+            self._send(200, RESPONSE_BODY)
 
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _handle
+    # http.server dispatches to do_<METHOD> with the method exactly as sent;
+    # a method fetch does not normalise (`patch`) must be recorded too.
+    def __getattr__(self, name):
+        if name.startswith("do_"):
+            return self._handle
+        raise AttributeError(name)
 
 
 class Recorder:

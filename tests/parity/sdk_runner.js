@@ -6,8 +6,10 @@
 //
 // For each case: clear the recorder, build the client from `options`, apply
 // each object of `extend` in order with client.extend(), call
-// client.create(id, request) (request null -> no argument), then read what the
-// recorder received. Every client is built with `retries: 0` and
+// client.create(id, request) (request null -> no argument), or for a case with
+// `fetch` ({path, options}) client.clientFetch(path, options), then read what
+// the recorder received. The library takes `buffer` and `file.data` as base64
+// text; they are decoded here into the bytes the SDK takes. Every client is built with `retries: 0` and
 // `timeout: 10000` added to `options` unless the case sets them (the same
 // defaults lib_runner.py adds), so a case never retries or hangs.
 //
@@ -75,6 +77,16 @@ function describeError(e) {
   };
 }
 
+function sdkFetchOptions(options) {
+  if (!options) return undefined;
+  const out = { ...options };
+  if (typeof out.buffer === 'string') out.buffer = Buffer.from(out.buffer, 'base64');
+  if (out.file && typeof out.file.data === 'string') {
+    out.file = { ...out.file, data: Buffer.from(out.file.data, 'base64') };
+  }
+  return out;
+}
+
 async function runCase(c) {
   await control('DELETE');
   const out = { name: c.name, result: null, error: null, requests: [] };
@@ -85,8 +97,12 @@ async function runCase(c) {
     for (const ext of c.extend || []) {
       client = client.extend(template(ext));
     }
-    const request = c.request === null || c.request === undefined ? undefined : c.request;
-    out.result = await client.create(c.id, request);
+    if (c.fetch) {
+      out.result = await client.clientFetch(template(c.fetch.path), sdkFetchOptions(template(c.fetch.options)));
+    } else {
+      const request = c.request === null || c.request === undefined ? undefined : c.request;
+      out.result = await client.create(c.id, request);
+    }
   } catch (e) {
     out.error = describeError(e);
   }

@@ -13,6 +13,11 @@ including their absence. Headers that differ by HTTP client (user-agent,
 accept, ...) are ignored; other headers seen on one side only are reported by
 test_uncompared_headers_report as a warning, not a failure.
 
+A case with `fetch` ({path, options}) calls clientFetch / cbk_*_fetch instead
+of create (`buffer` and `file.data` are base64 text; the SDK runner decodes
+them). A multipart body is compared with its random boundary replaced by
+BOUNDARY, in the body and in content-type.
+
 Case fields: `expect` is checked on both sides (expect_same true).
 For expect_same false the difference is documented: `sdk_expect` pins what Node
 does, `lib_expect` what libchatbotkit must do; the fields named in `lib_expect`
@@ -120,14 +125,27 @@ def lib_runs(rec, sdk_runs, tmp_path_factory):
 
 def _case_header_names(case):
     names = list(SDK_SET_HEADERS)
-    for opts in [case.get("options") or {}] + list(case.get("extend") or []):
+    call = [(case.get("fetch") or {}).get("options") or {}]
+    for opts in [case.get("options") or {}] + list(case.get("extend") or []) + call:
         for name in (opts.get("headers") or {}):
             if name.lower() not in names:
                 names.append(name.lower())
     return names
 
 
+MULTIPART_PREFIX = "multipart/form-data; boundary="
+
+
+def _boundary(req):
+    """The multipart boundary of a request, which each HTTP client draws at random."""
+    ct = req["headers"].get("content-type") or ""
+    return ct[len(MULTIPART_PREFIX):] if ct.startswith(MULTIPART_PREFIX) else None
+
+
 def _body(req):
+    boundary = _boundary(req)
+    if boundary:
+        return {"<multipart>": req["body"].replace(boundary, "BOUNDARY")}
     try:
         return json.loads(req["body"])
     except ValueError:
@@ -150,6 +168,8 @@ def _field(run, field):
         return req[field]
     if field == "body":
         return _body(req)
+    if field == "headers.content-type" and _boundary(req):
+        return MULTIPART_PREFIX + "BOUNDARY"
     if field.startswith("headers."):
         return req["headers"].get(field[len("headers."):])
     raise KeyError(field)
@@ -244,8 +264,12 @@ def test_cases_are_well_formed():
     for c in CASES:
         assert c["client"] in ("conversation", "bot"), c["name"]
         assert isinstance(c["options"], dict), c["name"]
-        assert isinstance(c["id"], str), c["name"]
-        assert c["request"] is None or isinstance(c["request"], dict), c["name"]
+        if "fetch" in c:
+            assert isinstance(c["fetch"]["path"], str), c["name"]
+            assert c["fetch"].get("options") is None or isinstance(c["fetch"]["options"], dict), c["name"]
+        else:
+            assert isinstance(c["id"], str), c["name"]
+            assert c["request"] is None or isinstance(c["request"], dict), c["name"]
         assert isinstance(c["expect_same"], bool), c["name"]
         if not c["expect_same"]:
             assert c.get("lib_expect") and c.get("sdk_expect"), "%s: expect_same false needs sdk_expect and lib_expect" % c["name"]
