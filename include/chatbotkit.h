@@ -306,6 +306,14 @@ typedef void (*cbk_callback)(void *user_data,
                              const struct cbk_error *error);
 
 /**
+ * Receives one item of a stream: `item_json` is the JSON text of one line
+ * of the body, borrowed for the call only. Return 0 to go on, non-zero to
+ * stop reading.
+ */
+typedef int (*cbk_stream_callback)(void *user_data,
+                                   const char *item_json);
+
+/**
  * The SDK's pre-2024 name for the bot session client.
  */
 typedef struct cbk_bot_session_client cbk_session_client;
@@ -502,6 +510,39 @@ char *cbk_conversation_session_client_fetch(const struct cbk_conversation_sessio
                                             struct cbk_error **error);
 
 /**
+ * Stream a raw SDK request's body as JSON Lines (`clientFetch(...).stream()`).
+ *
+ * The request is `_fetch`'s, plus `accept: application/jsonl` (over the
+ * call's own `accept`). The body is read as JSON Lines whatever its content
+ * type: each line holding a JSON value is passed to `on_item` as soon as it
+ * has arrived, as its text without surrounding whitespace; a last line
+ * without a newline counts; blank lines are skipped (the SDK throws on
+ * them); a UTF-8 character split across network reads arrives whole. A
+ * line that is not JSON ends the stream with `CBK_ERROR_INVALID_RESPONSE`,
+ * after the items before it.
+ *
+ * `maxResponseBytes` bounds one line. `timeout` bounds the wait for the
+ * response headers, then each wait for the next line. A non-2xx answer is
+ * `_fetch`'s error, after the same retries; nothing is retried once the
+ * body is being read. `on_item` NULL is `CBK_ERROR_INVALID_ARGUMENT`.
+ *
+ * `on_item` runs on the calling thread (on a library thread only when
+ * every lane of the library is busy, or when called from a thread of a
+ * tokio current-thread runtime); it must not call the library's blocking
+ * functions, which fail there with `CBK_ERROR_INVALID_ARGUMENT`.
+ *
+ * Returns `CBK_OK` when the body ended or `on_item` returned non-zero (the
+ * connection is then closed, not read to the end); any other status with
+ * `*error` set.
+ */
+enum cbk_status cbk_conversation_session_client_fetch_stream(const struct cbk_conversation_session_client *client,
+                                                             const char *path,
+                                                             const char *options_json,
+                                                             cbk_stream_callback on_item,
+                                                             void *user_data,
+                                                             struct cbk_error **error);
+
+/**
  * The client's effective options as JSON (the SDK's `url` and `secret`
  * properties, and the rest): `baseUrl` with `host`/`protocol` applied,
  * merged `headers` and `endpoints`, defaults filled in. Valid input for
@@ -563,6 +604,17 @@ char *cbk_bot_session_client_fetch(const struct cbk_bot_session_client *client,
                                    const char *path,
                                    const char *options_json,
                                    struct cbk_error **error);
+
+/**
+ * Stream a raw SDK request's body as JSON Lines; the same rules as
+ * `cbk_conversation_session_client_fetch_stream`.
+ */
+enum cbk_status cbk_bot_session_client_fetch_stream(const struct cbk_bot_session_client *client,
+                                                    const char *path,
+                                                    const char *options_json,
+                                                    cbk_stream_callback on_item,
+                                                    void *user_data,
+                                                    struct cbk_error **error);
 
 /**
  * The client's effective options as JSON; the same rules as

@@ -58,6 +58,8 @@ pub struct Response {
     pub reason: Option<String>,
     pub headers: HeaderMap,
     pub body: bytes::Bytes,
+    /// A 2xx body left unread for the caller to stream (see [`send_streaming`]).
+    pub unread: Option<reqwest::Body>,
 }
 
 impl Response {
@@ -103,6 +105,28 @@ pub async fn send(
     req: &Request,
     policy: &Policy,
 ) -> Result<Response> {
+    send_with(http, proxy_of, req, policy, false).await
+}
+
+/// As [`send`], but a 2xx body is left unread, in [`Response::unread`],
+/// for the caller to read as it arrives. Only failures before the response
+/// headers are retried (a stream is never read twice).
+pub async fn send_streaming(
+    http: &reqwest::Client,
+    proxy_of: ProxyOf<'_>,
+    req: &Request,
+    policy: &Policy,
+) -> Result<Response> {
+    send_with(http, proxy_of, req, policy, true).await
+}
+
+async fn send_with(
+    http: &reqwest::Client,
+    proxy_of: ProxyOf<'_>,
+    req: &Request,
+    policy: &Policy,
+    stream: bool,
+) -> Result<Response> {
     let mut delay = policy.retry_delay;
     let mut attempt: u32 = 0;
     loop {
@@ -111,7 +135,7 @@ pub async fn send(
         // Redacted before it is logged: a failure may quote the server.
         let outcome = req
             .redact
-            .outcome(attempt_once(http, proxy_of, req, policy).await);
+            .outcome(attempt_once(http, proxy_of, req, policy, stream).await);
         let retries_left = attempt <= policy.retries;
         let wait = match &outcome {
             Ok(resp) if RETRY_STATUSES.contains(&resp.status.as_u16()) && retries_left => {
@@ -127,7 +151,8 @@ pub async fn send(
                 delay = delay.saturating_mul(2);
             }
             None => {
-                if outcome.as_ref().map_or(true, closes_connection) {
+                let streaming = matches!(&outcome, Ok(r) if r.unread.is_some());
+                if !streaming && outcome.as_ref().map_or(true, closes_connection) {
                     // One turn for the connection task before the caller may
                     // leave the runtime (a lane is driven only during calls):
                     // a connection that must not be reused is then closed
@@ -191,6 +216,7 @@ async fn attempt_once(
     proxy_of: ProxyOf<'_>,
     req: &Request,
     policy: &Policy,
+    stream: bool,
 ) -> Result<Response> {
     // The timeout covers the redirects too, as the SDK's covers fetch.
     let resp = within(policy.timeout, follow_redirects(http, proxy_of, req)).await??;
@@ -203,6 +229,15 @@ async fn attempt_once(
         .get::<hyper::ext::ReasonPhrase>()
         .map(|r| String::from_utf8_lossy(r.as_bytes()).into_owned());
     let headers = head.headers;
+    if stream && status.is_success() {
+        return Ok(Response {
+            status,
+            reason,
+            headers,
+            body: bytes::Bytes::new(),
+            unread: Some(body),
+        });
+    }
     let body = within(policy.timeout, read_body(body, policy.max_response_bytes))
         .await
         .map_err(|e| Error {
@@ -218,6 +253,7 @@ async fn attempt_once(
         reason,
         headers,
         body,
+        unread: None,
     })
 }
 
@@ -324,7 +360,10 @@ fn form_data_escape(name: &str) -> String {
 
 /// Run `fut` within `limit`, mapping the elapsed limit onto the SDK's
 /// `TimeoutError`.
-async fn within<F: std::future::Future>(limit: Option<Duration>, fut: F) -> Result<F::Output> {
+pub(crate) async fn within<F: std::future::Future>(
+    limit: Option<Duration>,
+    fut: F,
+) -> Result<F::Output> {
     match limit {
         None => Ok(fut.await),
         Some(limit) => tokio::time::timeout(limit, fut)
@@ -370,7 +409,7 @@ async fn read_body(mut body: reqwest::Body, max: u64) -> Result<bytes::Bytes> {
 }
 
 /// The next non-empty data chunk of `body` (trailers are skipped).
-async fn next_chunk(body: &mut reqwest::Body) -> Result<Option<bytes::Bytes>> {
+pub(crate) async fn next_chunk(body: &mut reqwest::Body) -> Result<Option<bytes::Bytes>> {
     use http_body_util::BodyExt as _;
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(|e| {

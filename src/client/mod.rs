@@ -11,6 +11,7 @@ pub mod http;
 pub mod json;
 pub mod options;
 pub mod redact;
+pub mod stream;
 pub mod transport;
 pub mod url;
 
@@ -157,7 +158,7 @@ impl Client {
     /// `ConversationSessionClient.create` / `BotSessionClient.create`:
     /// returns the response JSON text as the server sent it.
     pub async fn create_session(&self, request: Request) -> Result<String> {
-        let resp = self.send(&request, &self.inner.policy).await?;
+        let resp = self.send(&request, &self.inner.policy, false).await?;
         request.redact.outcome(session_result(resp))
     }
 
@@ -218,11 +219,17 @@ impl Client {
     /// `clientFetch(path, options)`: the JSON body of a JSON response, or
     /// `{"headers", "data" (base64), "encoding": "base64"}` for any other.
     pub async fn fetch(&self, request: Request, policy: Policy) -> Result<String> {
-        let resp = self.send(&request, &policy).await?;
+        let resp = self.send(&request, &policy, false).await?;
         request.redact.outcome(fetch_result(resp))
     }
 
-    async fn send(&self, request: &Request, policy: &Policy) -> Result<http::Response> {
+    /// Send with retries; with `stream`, a 2xx body is left unread.
+    async fn send(
+        &self,
+        request: &Request,
+        policy: &Policy,
+        stream: bool,
+    ) -> Result<http::Response> {
         let transport = &self.inner.transport;
         let pool = transport.pool()?;
         // A blocking call's lane sends one request at a time: no burst to
@@ -233,7 +240,13 @@ impl Client {
             None
         };
         let proxy_of = |url: &::url::Url| transport.proxy_for(url);
-        let send = http::send(&pool.http, &proxy_of, request, policy);
+        let send = async {
+            if stream {
+                http::send_streaming(&pool.http, &proxy_of, request, policy).await
+            } else {
+                http::send(&pool.http, &proxy_of, request, policy).await
+            }
+        };
         let outcome = match turn.as_mut().and_then(|t| t.first.take()) {
             // The first request to the host: the others wait until its
             // connection is up (or it is done), then share that connection.

@@ -51,6 +51,26 @@ pub(crate) fn guard<T: Failure>(error: *mut *mut cbk_error, body: impl FnOnce() 
     }
 }
 
+/// Run a fallible export body that returns a status: `CBK_OK` on success;
+/// on `Err` or panic, the error's status, with the error stored through
+/// `error` (when not NULL).
+pub(crate) fn guard_status(
+    error: *mut *mut cbk_error,
+    body: impl FnOnce() -> Result<()>,
+) -> super::error::cbk_status {
+    let outcome = catch_unwind(AssertUnwindSafe(body)).unwrap_or_else(|p| Err(panic_message(p)));
+    match outcome {
+        Ok(()) => super::error::cbk_status::CBK_OK,
+        Err(e) => {
+            let status = e.status.into();
+            // Every `cbk_error **error` argument is NULL or valid for one write.
+            // SAFETY: that is the caller's contract.
+            unsafe { store_error(error, e) };
+            status
+        }
+    }
+}
+
 /// Run an export body that cannot report errors; a panic gives `fallback`.
 pub(crate) fn guard_or<T>(fallback: T, body: impl FnOnce() -> T) -> T {
     catch_unwind(AssertUnwindSafe(body)).unwrap_or(fallback)

@@ -2,11 +2,11 @@
 //! call into the generic helpers at the bottom, which hold the argument
 //! checks and the ownership rules once for both handle types.
 
-use std::os::raw::{c_char, c_void};
+use std::os::raw::{c_char, c_int, c_void};
 
-use super::error::cbk_error;
-use super::panic::{guard, guard_or};
-use super::strings::{arg_opt_str, arg_ref, arg_str, into_raw_string};
+use super::error::{cbk_error, cbk_status};
+use super::panic::{guard, guard_or, guard_status};
+use super::strings::{arg_opt_str, arg_ref, arg_str, into_raw_string, to_c_string};
 use super::task::{cbk_callback, cbk_task};
 use crate::client::{Client, OptionsPatch, Result, SessionKind};
 use crate::runtime::block_on;
@@ -197,6 +197,51 @@ pub unsafe extern "C" fn cbk_conversation_session_client_fetch(
     guard(error, || unsafe { fetch(client, path, options_json) })
 }
 
+/// Receives one item of a stream: `item_json` is the JSON text of one line
+/// of the body, borrowed for the call only. Return 0 to go on, non-zero to
+/// stop reading.
+pub type cbk_stream_callback =
+    Option<unsafe extern "C" fn(user_data: *mut c_void, item_json: *const c_char) -> c_int>;
+
+/// Stream a raw SDK request's body as JSON Lines (`clientFetch(...).stream()`).
+///
+/// The request is `_fetch`'s, plus `accept: application/jsonl` (over the
+/// call's own `accept`). The body is read as JSON Lines whatever its content
+/// type: each line holding a JSON value is passed to `on_item` as soon as it
+/// has arrived, as its text without surrounding whitespace; a last line
+/// without a newline counts; blank lines are skipped (the SDK throws on
+/// them); a UTF-8 character split across network reads arrives whole. A
+/// line that is not JSON ends the stream with `CBK_ERROR_INVALID_RESPONSE`,
+/// after the items before it.
+///
+/// `maxResponseBytes` bounds one line. `timeout` bounds the wait for the
+/// response headers, then each wait for the next line. A non-2xx answer is
+/// `_fetch`'s error, after the same retries; nothing is retried once the
+/// body is being read. `on_item` NULL is `CBK_ERROR_INVALID_ARGUMENT`.
+///
+/// `on_item` runs on the calling thread (on a library thread only when
+/// every lane of the library is busy, or when called from a thread of a
+/// tokio current-thread runtime); it must not call the library's blocking
+/// functions, which fail there with `CBK_ERROR_INVALID_ARGUMENT`.
+///
+/// Returns `CBK_OK` when the body ended or `on_item` returned non-zero (the
+/// connection is then closed, not read to the end); any other status with
+/// `*error` set.
+#[no_mangle]
+pub unsafe extern "C" fn cbk_conversation_session_client_fetch_stream(
+    client: *const cbk_conversation_session_client,
+    path: *const c_char,
+    options_json: *const c_char,
+    on_item: cbk_stream_callback,
+    user_data: *mut c_void,
+    error: *mut *mut cbk_error,
+) -> cbk_status {
+    // SAFETY: the caller passes NULL or live pointers of these types.
+    guard_status(error, || unsafe {
+        fetch_stream(client, path, options_json, on_item, user_data)
+    })
+}
+
 /// The client's effective options as JSON (the SDK's `url` and `secret`
 /// properties, and the rest): `baseUrl` with `host`/`protocol` applied,
 /// merged `headers` and `endpoints`, defaults filled in. Valid input for
@@ -290,6 +335,23 @@ pub unsafe extern "C" fn cbk_bot_session_client_fetch(
 ) -> *mut c_char {
     // SAFETY: the caller passes NULL or live pointers of these types.
     guard(error, || unsafe { fetch(client, path, options_json) })
+}
+
+/// Stream a raw SDK request's body as JSON Lines; the same rules as
+/// `cbk_conversation_session_client_fetch_stream`.
+#[no_mangle]
+pub unsafe extern "C" fn cbk_bot_session_client_fetch_stream(
+    client: *const cbk_bot_session_client,
+    path: *const c_char,
+    options_json: *const c_char,
+    on_item: cbk_stream_callback,
+    user_data: *mut c_void,
+    error: *mut *mut cbk_error,
+) -> cbk_status {
+    // SAFETY: the caller passes NULL or live pointers of these types.
+    guard_status(error, || unsafe {
+        fetch_stream(client, path, options_json, on_item, user_data)
+    })
 }
 
 /// The client's effective options as JSON; the same rules as
@@ -410,6 +472,61 @@ unsafe fn fetch<H: Handle>(
     Ok(into_raw_string(block_on(async move {
         client.fetch(request, policy).await
     })?))
+}
+
+/// The host's item callback and its user data, moved into the request's
+/// future (which runs on the calling thread, see the export's doc).
+struct OnItem {
+    function: unsafe extern "C" fn(*mut c_void, *const c_char) -> c_int,
+    user_data: *mut c_void,
+}
+// SAFETY: the host hands the pointer to a callback that the header documents
+// as running on the calling thread, or a library thread; that is the contract.
+unsafe impl Send for OnItem {}
+
+impl OnItem {
+    /// Hand `item` to the host; true to go on.
+    fn call(&self, item: &str) -> bool {
+        let text = to_c_string(item.to_owned());
+        crate::runtime::no_blocking("a stream callback", || {
+            // The host's callback, with its own user data.
+            // SAFETY: and a string valid for the call.
+            unsafe { (self.function)(self.user_data, text.as_ptr()) == 0 }
+        })
+    }
+}
+
+/// # Safety
+/// `client` is NULL or a live handle; the strings NULL or C strings.
+unsafe fn fetch_stream<H: Handle>(
+    client: *const H,
+    path: *const c_char,
+    options_json: *const c_char,
+    on_item: cbk_stream_callback,
+    user_data: *mut c_void,
+) -> Result<()> {
+    // SAFETY: forwarded from the caller.
+    let (handle, path, options_json) = unsafe {
+        (
+            arg_ref(client, "client")?,
+            arg_str(path, "path")?,
+            arg_opt_str(options_json, "options_json")?,
+        )
+    };
+    let Some(function) = on_item else {
+        return Err(crate::client::Error::invalid_argument("`on_item` is NULL"));
+    };
+    let client = handle.client();
+    let (request, policy) = client.stream_request(path, options_json)?;
+    let client = client.clone();
+    let host = OnItem {
+        function,
+        user_data,
+    };
+    block_on(async move {
+        let mut on_item = move |item: &str| host.call(item);
+        client.stream(request, policy, &mut on_item).await.map(drop)
+    })
 }
 
 /// # Safety
