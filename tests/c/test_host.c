@@ -5,7 +5,9 @@
  * nor the calling thread's signal mask.
  *
  * A server in this process (a thread on 127.0.0.1) reads the start of each
- * upload, then resets the connection while the client is still writing.
+ * upload, then resets the connection while the client is still writing (or
+ * answers, or streams JSON lines: the stream test, for ownership under
+ * valgrind, sits here for that server).
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -26,7 +28,7 @@ static volatile int g_stop;
 
 /* What each connection does: read this much of the request, then RST (or,
  * for keep-alive connections, answer, wait, then RST while idle). */
-enum mode { RESET_MID_UPLOAD, ANSWER_THEN_RESET_IDLE };
+enum mode { RESET_MID_UPLOAD, ANSWER_THEN_RESET_IDLE, STREAM_LINES };
 static volatile enum mode g_mode;
 
 static const char ANSWER[] = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 36\r\n\r\n"
@@ -79,6 +81,20 @@ static void *serve(void *arg)
         if (g_mode == RESET_MID_UPLOAD) {
             read_some(fd, 64 * 1024);
             reset_close(fd);
+        } else if (g_mode == STREAM_LINES) {
+            /* Three JSON lines, 20 ms apart, in chunks. */
+            char buf[4096];
+            static const char *const chunks[] = {"8\r\n{\"n\":1}\n\r\n", "8\r\n{\"n\":2}\n\r\n",
+                                                 "8\r\n{\"n\":3}\n\r\n0\r\n\r\n"};
+            static const char head[] = "HTTP/1.1 200 OK\r\ncontent-type: application/jsonl\r\n"
+                                       "transfer-encoding: chunked\r\n\r\n";
+            if (recv(fd, buf, sizeof buf, 0) > 0 && send(fd, head, sizeof head - 1, MSG_NOSIGNAL) > 0)
+                for (int k = 0; k < 3; k++) {
+                    sleep_ms(20);
+                    if (send(fd, chunks[k], strlen(chunks[k]), MSG_NOSIGNAL) < 0)
+                        break;
+                }
+            close(fd);
         } else {
             /* A small request: its head and body come in one read. */
             char buf[4096];
@@ -156,6 +172,54 @@ static int sigpipe_blocked_here(void)
 }
 
 /* ---- tests ---------------------------------------------------------------------- */
+
+/* Copies each item (borrowed for the call only); stops after `stop_after`. */
+struct items {
+    char *got[8];
+    int n, stop_after;
+};
+
+static int collect(void *user_data, const char *item_json)
+{
+    struct items *it = user_data;
+    if (it->n < 8)
+        it->got[it->n++] = strdup(item_json);
+    return it->stop_after > 0 && it->n >= it->stop_after;
+}
+
+static void free_items(struct items *it)
+{
+    for (int i = 0; i < it->n; i++)
+        free(it->got[i]);
+}
+
+static void test_stream_hands_items_to_the_calling_thread(void)
+{
+    g_mode = STREAM_LINES;
+    cbk_conversation_session_client *c = client();
+    REQUIRE(c != NULL);
+    struct items all = {{0}, 0, 0};
+    cbk_error *err = NULL;
+    cbk_status st = cbk_conversation_session_client_fetch_stream(c, "/stream", NULL, collect, &all, &err);
+    CHECK(st == CBK_OK && err == NULL);
+    CHECK_INT_EQ(all.n, 3);
+    if (all.n == 3) {
+        CHECK_STR_EQ(all.got[0], "{\"n\":1}");
+        CHECK_STR_EQ(all.got[2], "{\"n\":3}");
+    }
+    free_items(&all);
+    /* Stop after the first: CBK_OK, one item. */
+    struct items one = {{0}, 0, 1};
+    st = cbk_conversation_session_client_fetch_stream(c, "/stream", NULL, collect, &one, &err);
+    CHECK(st == CBK_OK && err == NULL);
+    CHECK_INT_EQ(one.n, 1);
+    free_items(&one);
+    /* No callback: refused, nothing sent. */
+    st = cbk_conversation_session_client_fetch_stream(c, "/stream", NULL, NULL, NULL, &err);
+    CHECK(st == CBK_ERROR_INVALID_ARGUMENT);
+    EXPECT_ERROR(err, CBK_ERROR_INVALID_ARGUMENT, "INVALID_ARGUMENT", -1, "on_item");
+    cbk_conversation_session_client_free(c);
+}
 
 static volatile sig_atomic_t g_usr1_handled;
 
@@ -283,6 +347,7 @@ int main(void)
     RUN(test_async_upload_reset_by_the_server_is_a_network_error);
     RUN(test_big_upload_after_the_server_reset_an_idle_connection);
     RUN(test_library_threads_take_no_signal_meant_for_the_host);
+    RUN(test_stream_hands_items_to_the_calling_thread);
     RUN(test_no_message_contained_a_secret);
     stop_server();
     return test_summary();
