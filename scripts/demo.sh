@@ -11,7 +11,7 @@ bin="$root/examples-c/build"
 
 run_examples() {
     echo "== libchatbotkit $(cd "$root" && grep -m1 '^version' Cargo.toml | cut -d'"' -f2) against ${CHATBOTKIT_API_BASE_URL:-https://api.chatbotkit.com}"
-    for example in conversation_session bot_session extend async; do
+    for example in conversation_session bot_session extend async stream; do
         echo
         echo "== examples-c/$example"
         "$bin/$example"

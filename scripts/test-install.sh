@@ -38,7 +38,7 @@ bin="$work/bin"; mkdir -p "$bin"
 # 0. In-tree: examples-c/Makefile against target/release, no install.
 make -s -C "$ex" BUILDDIR="$work/intree" LIBDIR="$root/target/release" >/dev/null
 check "in-tree Makefile build runs" "$root/scripts/with-standin.sh" bash -c \
-    "'$work/intree/conversation_session' >/dev/null && '$work/intree/bot_session' >/dev/null && '$work/intree/extend' >/dev/null && '$work/intree/async' >/dev/null"
+    "'$work/intree/conversation_session' >/dev/null && '$work/intree/bot_session' >/dev/null && '$work/intree/extend' >/dev/null && '$work/intree/async' >/dev/null && '$work/intree/stream' >/dev/null"
 
 # 1. pkg-config, dynamic.
 for p in conversation_session bot_session extend; do

@@ -68,6 +68,11 @@ MAX_SLOW_MS = 30000
 ALPHANUMERIC = string.ascii_letters + string.digits
 
 ROUTE = re.compile(r"^(?:/api)?/v1/(conversation|bot)/([^/]+)/session/create$")
+# The conversation completion route, modelled on the real API: JSON Lines of
+# tokens then the result with `accept: application/jsonl`, else the result.
+COMPLETE = re.compile(r"^(?:/api)?/v1/conversation/([^/]+)/complete$")
+# Between two tokens, as a model produces them.
+TOKEN_DELAY = 0.02
 HOOK = re.compile(r"^(fail|html|slow|flaky)-([0-9]{1,9})$")
 
 # Codes the stand-in uses for `fail-<status>`; other statuses get a code made
@@ -216,6 +221,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
                            extra={"Allow": "GET, DELETE"})
 
     def route(self, raw_path: str, body: bytes) -> None:
+        complete = COMPLETE.match(raw_path)
+        if complete and self.command == "POST":
+            self.complete(urllib.parse.unquote(complete.group(1), errors="replace"), body)
+            return
         match = ROUTE.match(raw_path)
         if not match:
             self.send_json(404, {"message": "Not found", "code": "NOT_FOUND"})
@@ -240,6 +249,47 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if self.fault(ident):
             return
         self.send_json(200, self.session(kind))
+
+    def complete(self, conversation: str, body: bytes) -> None:
+        """POST /v1/conversation/{id}/complete with {"text": ...}: the reply
+        streamed token by token (accept: application/jsonl), or its result."""
+        if not self.authenticated():
+            self.send_json(401, {"message": "Not authenticated", "code": "NOT_AUTHENTICATED"})
+            return
+        try:
+            request = json.loads(body.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            request = None
+        if not isinstance(request, dict) or not isinstance(request.get("text"), str):
+            self.send_json(400, {"message": "`text` must be a string", "code": "BAD_REQUEST"})
+            return
+        reply = "You said: " + request["text"]
+        tokens = re.findall(r"\S+\s*", reply) or [reply]
+        result = {
+            "id": random_id("msg_"),
+            "text": reply,
+            "usage": {"token": len(tokens)},
+            "end": {"reason": "stop"},
+        }
+        if "application/jsonl" not in self.headers.get("accept", ""):
+            self.send_json(200, result)
+            return
+        lines = [{"type": "token", "data": {"token": t}} for t in tokens]
+        lines.append({"type": "result", "data": result})
+        try:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/jsonl")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            for line in lines:
+                data = (json.dumps(line, separators=(",", ":")) + "\n").encode("utf-8")
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+                self.wfile.flush()
+                time.sleep(TOKEN_DELAY)
+            self.wfile.write(b"0\r\n\r\n")
+            self.wfile.flush()
+        except (ConnectionError, OSError):
+            self.close_connection = True
 
     def authenticated(self) -> bool:
         value = self.headers.get("authorization", "")
