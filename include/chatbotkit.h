@@ -543,6 +543,39 @@ enum cbk_status cbk_conversation_session_client_fetch_stream(const struct cbk_co
                                                              struct cbk_error **error);
 
 /**
+ * A raw SDK request without blocking: `_fetch`'s request and result,
+ * delivered as `_create_async` delivers a session (the callback runs once
+ * on a library thread with the result JSON or the error; wait, cancel and
+ * free the task as for `_create_async`). Bad arguments return NULL with
+ * `*error` set, and the callback never runs.
+ */
+struct cbk_task *cbk_conversation_session_client_fetch_async(const struct cbk_conversation_session_client *client,
+                                                             const char *path,
+                                                             const char *options_json,
+                                                             cbk_callback callback,
+                                                             void *user_data,
+                                                             struct cbk_error **error);
+
+/**
+ * `_fetch_stream` without blocking: `on_item` runs once per item, in
+ * order, on a library thread (it must not call the library's blocking
+ * functions); then `on_done` runs exactly once, as a `_create_async`
+ * callback: on success with `{"items":N,"stopped":true|false}` (N counts
+ * every `on_item` call, the one that asked to stop included), else with
+ * the error (`CBK_ERROR_CANCELLED` after `cbk_task_cancel`, which stops
+ * the reading and closes the connection). `cbk_task_wait` returns what
+ * `on_done` got. `on_done` may be NULL; `on_item` may not. Both get
+ * `user_data`.
+ */
+struct cbk_task *cbk_conversation_session_client_fetch_stream_async(const struct cbk_conversation_session_client *client,
+                                                                    const char *path,
+                                                                    const char *options_json,
+                                                                    cbk_stream_callback on_item,
+                                                                    cbk_callback on_done,
+                                                                    void *user_data,
+                                                                    struct cbk_error **error);
+
+/**
  * The client's effective options as JSON (the SDK's `url` and `secret`
  * properties, and the rest): `baseUrl` with `host`/`protocol` applied,
  * merged `headers` and `endpoints`, defaults filled in. Valid input for
@@ -615,6 +648,29 @@ enum cbk_status cbk_bot_session_client_fetch_stream(const struct cbk_bot_session
                                                     cbk_stream_callback on_item,
                                                     void *user_data,
                                                     struct cbk_error **error);
+
+/**
+ * A raw SDK request without blocking; the same rules as
+ * `cbk_conversation_session_client_fetch_async`.
+ */
+struct cbk_task *cbk_bot_session_client_fetch_async(const struct cbk_bot_session_client *client,
+                                                    const char *path,
+                                                    const char *options_json,
+                                                    cbk_callback callback,
+                                                    void *user_data,
+                                                    struct cbk_error **error);
+
+/**
+ * A stream without blocking; the same rules as
+ * `cbk_conversation_session_client_fetch_stream_async`.
+ */
+struct cbk_task *cbk_bot_session_client_fetch_stream_async(const struct cbk_bot_session_client *client,
+                                                           const char *path,
+                                                           const char *options_json,
+                                                           cbk_stream_callback on_item,
+                                                           cbk_callback on_done,
+                                                           void *user_data,
+                                                           struct cbk_error **error);
 
 /**
  * The client's effective options as JSON; the same rules as

@@ -295,3 +295,123 @@ fn a_null_item_callback_is_refused() {
     unsafe { take_error(err) }.assert_is(INVALID_ARGUMENT, "INVALID_ARGUMENT");
     assert_eq!(server.connections(), 0);
 }
+
+/// Waits for a task; its result JSON, or the error.
+fn wait(task: *mut chatbotkit::cbk_task) -> Result<String, ErrInfo> {
+    let mut err = std::ptr::null_mut();
+    // SAFETY: our own live task; the string and the error are freed here,
+    // and the task after.
+    unsafe {
+        let json = chatbotkit::cbk_task_wait(task, &mut err);
+        chatbotkit::cbk_task_free(task);
+        if json.is_null() {
+            return Err(take_error(err));
+        }
+        let text = std::ffi::CStr::from_ptr(json).to_str().unwrap().to_owned();
+        chatbotkit::cbk_string_free(json);
+        Ok(text)
+    }
+}
+
+#[test]
+fn fetch_async_gives_fetchs_result() {
+    let server = RawServer::respond_with(
+        2,
+        b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 11\r\n\r\n{\"ok\":true}".to_vec(),
+    );
+    let client = client(&server, json!({}));
+    let path = c("/api/v1/x");
+    // SAFETY: live handle and C strings; no callback: the task is waited on.
+    let task = unsafe {
+        chatbotkit::cbk_conversation_session_client_fetch_async(
+            client.conv_ptr(),
+            path.as_ptr(),
+            std::ptr::null(),
+            None,
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+        )
+    };
+    assert!(!task.is_null());
+    assert_eq!(wait(task).expect("fetched"), r#"{"ok":true}"#);
+}
+
+fn stream_async(client: &Client, seen: &Seen) -> *mut chatbotkit::cbk_task {
+    let path = c("/api/v1/stream");
+    // SAFETY: live handle and C strings; `seen` outlives the task (the
+    // caller waits on it).
+    let task = unsafe {
+        chatbotkit::cbk_conversation_session_client_fetch_stream_async(
+            client.conv_ptr(),
+            path.as_ptr(),
+            std::ptr::null(),
+            Some(on_item),
+            None,
+            seen as *const Seen as *mut c_void,
+            std::ptr::null_mut(),
+        )
+    };
+    assert!(!task.is_null());
+    task
+}
+
+#[test]
+fn fetch_stream_async_hands_on_items_then_a_summary() {
+    let server = server(
+        vec![b"{\"a\":1}\n".to_vec(), b"{\"b\":2}\n".to_vec()],
+        Duration::from_millis(20),
+    );
+    let client = client(&server, json!({}));
+    let seen = Seen::default();
+    let done = wait(stream_async(&client, &seen)).expect("streamed");
+    assert_eq!(done, r#"{"items":2,"stopped":false}"#);
+    assert_eq!(items(&seen), vec![r#"{"a":1}"#, r#"{"b":2}"#]);
+    let seen = Seen {
+        stop_after: Some(1),
+        ..Seen::default()
+    };
+    let done = wait(stream_async(&client, &seen)).expect("stopped");
+    assert_eq!(done, r#"{"items":1,"stopped":true}"#);
+}
+
+#[test]
+fn a_cancel_mid_stream_stops_the_reading() {
+    let closed = Arc::new(AtomicBool::new(false));
+    let saw_close = closed.clone();
+    let server = RawServer::start(2, move |_, stream| {
+        let _ = read_request(stream);
+        let _ = stream.write_all(
+            b"HTTP/1.1 200 OK\r\ncontent-type: application/jsonl\r\ntransfer-encoding: chunked\r\n\r\n",
+        );
+        // A line every 100 ms, up to 50: the client goes away first.
+        for i in 0..50 {
+            let line = format!("{i}\n");
+            if stream
+                .write_all(format!("{:x}\r\n{line}\r\n", line.len()).as_bytes())
+                .is_err()
+            {
+                saw_close.store(true, Ordering::SeqCst);
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    });
+    let client = client(&server, json!({}));
+    let seen = Seen::default();
+    let task = stream_async(&client, &seen);
+    let start = Instant::now();
+    while items(&seen).len() < 2 && start.elapsed() < Duration::from_secs(5) {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // SAFETY: our own live task.
+    unsafe { chatbotkit::cbk_task_cancel(task) };
+    let err = wait(task).expect_err("cancelled");
+    err.assert_is(CANCELLED, "CANCELLED");
+    let n = items(&seen).len();
+    assert!((2..10).contains(&n), "{n} items");
+    let start = Instant::now();
+    while !closed.load(Ordering::SeqCst) && start.elapsed() < Duration::from_secs(5) {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(closed.load(Ordering::SeqCst), "the server kept writing");
+}

@@ -242,6 +242,51 @@ pub unsafe extern "C" fn cbk_conversation_session_client_fetch_stream(
     })
 }
 
+/// A raw SDK request without blocking: `_fetch`'s request and result,
+/// delivered as `_create_async` delivers a session (the callback runs once
+/// on a library thread with the result JSON or the error; wait, cancel and
+/// free the task as for `_create_async`). Bad arguments return NULL with
+/// `*error` set, and the callback never runs.
+#[no_mangle]
+pub unsafe extern "C" fn cbk_conversation_session_client_fetch_async(
+    client: *const cbk_conversation_session_client,
+    path: *const c_char,
+    options_json: *const c_char,
+    callback: cbk_callback,
+    user_data: *mut c_void,
+    error: *mut *mut cbk_error,
+) -> *mut cbk_task {
+    // SAFETY: the caller passes NULL or live pointers of these types.
+    guard(error, || unsafe {
+        fetch_async(client, path, options_json, callback, user_data)
+    })
+}
+
+/// `_fetch_stream` without blocking: `on_item` runs once per item, in
+/// order, on a library thread (it must not call the library's blocking
+/// functions); then `on_done` runs exactly once, as a `_create_async`
+/// callback: on success with `{"items":N,"stopped":true|false}` (N counts
+/// every `on_item` call, the one that asked to stop included), else with
+/// the error (`CBK_ERROR_CANCELLED` after `cbk_task_cancel`, which stops
+/// the reading and closes the connection). `cbk_task_wait` returns what
+/// `on_done` got. `on_done` may be NULL; `on_item` may not. Both get
+/// `user_data`.
+#[no_mangle]
+pub unsafe extern "C" fn cbk_conversation_session_client_fetch_stream_async(
+    client: *const cbk_conversation_session_client,
+    path: *const c_char,
+    options_json: *const c_char,
+    on_item: cbk_stream_callback,
+    on_done: cbk_callback,
+    user_data: *mut c_void,
+    error: *mut *mut cbk_error,
+) -> *mut cbk_task {
+    // SAFETY: the caller passes NULL or live pointers of these types.
+    guard(error, || unsafe {
+        fetch_stream_async(client, path, options_json, on_item, on_done, user_data)
+    })
+}
+
 /// The client's effective options as JSON (the SDK's `url` and `secret`
 /// properties, and the rest): `baseUrl` with `host`/`protocol` applied,
 /// merged `headers` and `endpoints`, defaults filled in. Valid input for
@@ -351,6 +396,41 @@ pub unsafe extern "C" fn cbk_bot_session_client_fetch_stream(
     // SAFETY: the caller passes NULL or live pointers of these types.
     guard_status(error, || unsafe {
         fetch_stream(client, path, options_json, on_item, user_data)
+    })
+}
+
+/// A raw SDK request without blocking; the same rules as
+/// `cbk_conversation_session_client_fetch_async`.
+#[no_mangle]
+pub unsafe extern "C" fn cbk_bot_session_client_fetch_async(
+    client: *const cbk_bot_session_client,
+    path: *const c_char,
+    options_json: *const c_char,
+    callback: cbk_callback,
+    user_data: *mut c_void,
+    error: *mut *mut cbk_error,
+) -> *mut cbk_task {
+    // SAFETY: the caller passes NULL or live pointers of these types.
+    guard(error, || unsafe {
+        fetch_async(client, path, options_json, callback, user_data)
+    })
+}
+
+/// A stream without blocking; the same rules as
+/// `cbk_conversation_session_client_fetch_stream_async`.
+#[no_mangle]
+pub unsafe extern "C" fn cbk_bot_session_client_fetch_stream_async(
+    client: *const cbk_bot_session_client,
+    path: *const c_char,
+    options_json: *const c_char,
+    on_item: cbk_stream_callback,
+    on_done: cbk_callback,
+    user_data: *mut c_void,
+    error: *mut *mut cbk_error,
+) -> *mut cbk_task {
+    // SAFETY: the caller passes NULL or live pointers of these types.
+    guard(error, || unsafe {
+        fetch_stream_async(client, path, options_json, on_item, on_done, user_data)
     })
 }
 
@@ -527,6 +607,77 @@ unsafe fn fetch_stream<H: Handle>(
         let mut on_item = move |item: &str| host.call(item);
         client.stream(request, policy, &mut on_item).await.map(drop)
     })
+}
+
+/// # Safety
+/// `client` is NULL or a live handle; the strings NULL or C strings.
+unsafe fn fetch_async<H: Handle>(
+    client: *const H,
+    path: *const c_char,
+    options_json: *const c_char,
+    callback: cbk_callback,
+    user_data: *mut c_void,
+) -> Result<*mut cbk_task> {
+    // SAFETY: forwarded from the caller.
+    let (handle, path, options_json) = unsafe {
+        (
+            arg_ref(client, "client")?,
+            arg_str(path, "path")?,
+            arg_opt_str(options_json, "options_json")?,
+        )
+    };
+    let client = handle.client().clone();
+    let (request, policy) = client.fetch_request(path, options_json)?;
+    let what = format!("{} {}", request.method, request.url.path());
+    super::task::spawn(
+        async move { client.fetch(request, policy).await },
+        what,
+        callback,
+        user_data,
+    )
+}
+
+/// # Safety
+/// `client` is NULL or a live handle; the strings NULL or C strings.
+unsafe fn fetch_stream_async<H: Handle>(
+    client: *const H,
+    path: *const c_char,
+    options_json: *const c_char,
+    on_item: cbk_stream_callback,
+    on_done: cbk_callback,
+    user_data: *mut c_void,
+) -> Result<*mut cbk_task> {
+    // SAFETY: forwarded from the caller.
+    let (handle, path, options_json) = unsafe {
+        (
+            arg_ref(client, "client")?,
+            arg_str(path, "path")?,
+            arg_opt_str(options_json, "options_json")?,
+        )
+    };
+    let Some(function) = on_item else {
+        return Err(crate::client::Error::invalid_argument("`on_item` is NULL"));
+    };
+    let client = handle.client().clone();
+    let (request, policy) = client.stream_request(path, options_json)?;
+    let what = format!("{} {}", request.method, request.url.path());
+    let host = OnItem {
+        function,
+        user_data,
+    };
+    super::task::spawn(
+        async move {
+            let mut on_item = move |item: &str| host.call(item);
+            let done = client.stream(request, policy, &mut on_item).await?;
+            Ok(format!(
+                "{{\"items\":{},\"stopped\":{}}}",
+                done.items, done.stopped
+            ))
+        },
+        what,
+        on_done,
+        user_data,
+    )
 }
 
 /// # Safety
