@@ -484,6 +484,13 @@ struct cbk_task *cbk_conversation_session_client_create_async(const struct cbk_c
  * `timeout`, `retries`, `retryDelay`, `retryTimeout`. With both `record`
  * and `data`, `record` is the body, whatever the key order.
  *
+ * `cache` (a string key) is the SDK's `cache(key)`: the first call with a
+ * given key, method and URL on this handle sends the request; later ones
+ * return the stored result and send nothing. Only successes are stored (the
+ * SDK stores failures too: a deliberate difference), at most 1,000 per
+ * handle, the least recently used dropped first; a handle made by
+ * `_extend` starts with none.
+ *
  * Refused with `CBK_ERROR_INVALID_ARGUMENT`, and nothing sent, as fetch
  * refuses them: the methods `CONNECT`, `TRACE` and `TRACK` (any letter
  * case); a body (`record`, `data`, `buffer` or `file`) with the method

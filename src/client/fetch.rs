@@ -23,6 +23,8 @@ pub struct FetchOptions {
     pub retries: Option<u32>,
     pub retry_delay: Option<std::time::Duration>,
     pub retry_timeout: Option<bool>,
+    /// `cache(key)`: the key of the handle's store of results.
+    pub cache: Option<String>,
 }
 
 fn want<'a>(
@@ -116,6 +118,7 @@ impl FetchOptions {
                         .unwrap_or_default()
                 }
                 "endpoint" => out.endpoint = Some(str_of(k, &v)?.to_owned()),
+                "cache" => out.cache = Some(str_of(k, &v)?.to_owned()),
                 "timeout" => out.timeout = Some(timeout_millis("timeout", num_of(k, &v)?)?),
                 "retries" => {
                     out.retries = Some(whole("retries", num_of(k, &v)?, MAX_RETRIES as f64)? as u32)

@@ -38,6 +38,9 @@ pub struct Request {
     pub body: Body,
     /// The client's credentials, kept out of every error and log line.
     pub redact: Redactor,
+    /// For a fetch with `cache`: its key in the handle's store (the cache
+    /// key, the method and the URL).
+    pub cache: Option<String>,
 }
 
 /// How attempts are made and retried.

@@ -68,7 +68,13 @@ struct Inner {
     /// The credentials, to keep out of what servers make the library say.
     redact: Redactor,
     transport: Arc<Transport>,
+    /// `cache(key)` results of this handle (successes only, the least
+    /// recently used dropped first); a handle made by `extend` starts empty.
+    cache: std::sync::Mutex<lru::LruCache<String, String>>,
 }
+
+/// The most `cache` results one handle keeps.
+const CACHE_ENTRIES: usize = 1000;
 
 impl Client {
     /// `new ChatBotKitClient(options)`.
@@ -118,6 +124,9 @@ impl Client {
                 policy,
                 redact,
                 transport,
+                cache: std::sync::Mutex::new(lru::LruCache::new(
+                    std::num::NonZeroUsize::new(CACHE_ENTRIES).expect("not zero"),
+                )),
             }),
         })
     }
@@ -152,6 +161,7 @@ impl Client {
             headers: self.inner.headers.internal_json.clone(),
             body: Body::Bytes(body),
             redact: self.inner.redact.clone(),
+            cache: None,
         })
     }
 
@@ -206,6 +216,10 @@ impl Client {
         };
         Ok((
             Request {
+                cache: fo
+                    .cache
+                    .as_ref()
+                    .map(|key| format!("{key}\n{method}\n{url}")),
                 method,
                 url,
                 headers: headers.into(),
@@ -219,8 +233,27 @@ impl Client {
     /// `clientFetch(path, options)`: the JSON body of a JSON response, or
     /// `{"headers", "data" (base64), "encoding": "base64"}` for any other.
     pub async fn fetch(&self, request: Request, policy: Policy) -> Result<String> {
+        if let Some(stored) = self.cached(&request) {
+            return Ok(stored);
+        }
         let resp = self.send(&request, &policy, false).await?;
-        request.redact.outcome(fetch_result(resp))
+        let outcome = request.redact.outcome(fetch_result(resp));
+        if let (Some(key), Ok(result)) = (&request.cache, &outcome) {
+            self.inner
+                .cache
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .put(key.clone(), result.clone());
+        }
+        outcome
+    }
+
+    /// What an earlier fetch with the same cache key, method and URL
+    /// returned on this handle, if it is still stored.
+    fn cached(&self, request: &Request) -> Option<String> {
+        let key = request.cache.as_ref()?;
+        let mut cache = self.inner.cache.lock().unwrap_or_else(|p| p.into_inner());
+        cache.get(key).cloned()
     }
 
     /// Send with retries; with `stream`, a 2xx body is left unread.

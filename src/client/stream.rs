@@ -27,6 +27,11 @@ impl Client {
         options_json: Option<&str>,
     ) -> Result<(Request, Policy)> {
         let (mut request, policy) = self.fetch_request(path, options_json)?;
+        if request.cache.is_some() {
+            return Err(Error::invalid_argument(
+                "fetch option `cache` cannot be used with a stream",
+            ));
+        }
         std::sync::Arc::make_mut(&mut request.headers)
             .insert(ACCEPT, HeaderValue::from_static("application/jsonl"));
         Ok((request, policy))
