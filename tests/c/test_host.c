@@ -214,7 +214,36 @@ static void test_stream_hands_items_to_the_calling_thread(void)
     CHECK(st == CBK_OK && err == NULL);
     CHECK_INT_EQ(one.n, 1);
     free_items(&one);
-    /* No callback: refused, nothing sent. */
+    /* Async: items on a library thread, then the summary; and async fetch. */
+    struct items async_items = {{0}, 0, 0};
+    cbk_task *t = cbk_conversation_session_client_fetch_stream_async(c, "/stream", NULL, collect, NULL,
+                                                                     &async_items, &err);
+    REQUIRE(t != NULL);
+    char *summary = cbk_task_wait(t, &err);
+    CHECK_STR_EQ(summary, "{\"items\":3,\"stopped\":false}");
+    CHECK_INT_EQ(async_items.n, 3);
+    cbk_string_free(summary);
+    cbk_task_free(t);
+    free_items(&async_items);
+    t = cbk_conversation_session_client_fetch_async(c, "/stream", NULL, NULL, NULL, &err);
+    REQUIRE(t != NULL);
+    char *fetched = cbk_task_wait(t, &err);
+    /* Not JSON as a whole (three lines): fetch's base64 envelope. */
+    CHECK(fetched != NULL && strstr(fetched, "\"encoding\":\"base64\"") != NULL);
+    cbk_string_free(fetched);
+    cbk_task_free(t);
+    /* Cancelled before it could finish: CANCELLED, and its items freed. */
+    struct items cancelled = {{0}, 0, 0};
+    t = cbk_conversation_session_client_fetch_stream_async(c, "/stream", NULL, collect, NULL, &cancelled, &err);
+    REQUIRE(t != NULL);
+    cbk_task_cancel(t);
+    char *none = cbk_task_wait(t, &err);
+    CHECK(none == NULL);
+    EXPECT_ERROR(err, CBK_ERROR_CANCELLED, "CANCELLED", -1, NULL);
+    err = NULL;
+    cbk_task_free(t);
+    free_items(&cancelled);
+        /* No callback: refused, nothing sent. */
     st = cbk_conversation_session_client_fetch_stream(c, "/stream", NULL, NULL, NULL, &err);
     CHECK(st == CBK_ERROR_INVALID_ARGUMENT);
     EXPECT_ERROR(err, CBK_ERROR_INVALID_ARGUMENT, "INVALID_ARGUMENT", -1, "on_item");
