@@ -235,16 +235,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send_json(405, {"message": "Method not allowed", "code": "METHOD_NOT_ALLOWED"},
                            extra={"Allow": "POST"})
             return
-        if not self.authenticated():
-            self.send_json(401, {"message": "Not authenticated", "code": "NOT_AUTHENTICATED"})
-            return
-        try:
-            request = json.loads(body.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError):
-            request = None
-        if not isinstance(request, dict):
-            self.send_json(400, {"message": "The request body must be a JSON object",
-                                 "code": "BAD_REQUEST"})
+        if self.authorized_json(body) is None:
             return
         if self.fault(ident):
             return
@@ -253,14 +244,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def complete(self, conversation: str, body: bytes) -> None:
         """POST /v1/conversation/{id}/complete with {"text": ...}: the reply
         streamed token by token (accept: application/jsonl), or its result."""
-        if not self.authenticated():
-            self.send_json(401, {"message": "Not authenticated", "code": "NOT_AUTHENTICATED"})
+        request = self.authorized_json(body)
+        if request is None:
             return
-        try:
-            request = json.loads(body.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError):
-            request = None
-        if not isinstance(request, dict) or not isinstance(request.get("text"), str):
+        if not isinstance(request.get("text"), str):
             self.send_json(400, {"message": "`text` must be a string", "code": "BAD_REQUEST"})
             return
         reply = "You said: " + request["text"]
@@ -290,6 +277,22 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.wfile.flush()
         except (ConnectionError, OSError):
             self.close_connection = True
+
+    def authorized_json(self, body: bytes) -> dict | None:
+        """The request's JSON object body, when the caller is authenticated;
+        None when it has already answered (401, or 400 for another body)."""
+        if not self.authenticated():
+            self.send_json(401, {"message": "Not authenticated", "code": "NOT_AUTHENTICATED"})
+            return None
+        try:
+            request = json.loads(body.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            request = None
+        if not isinstance(request, dict):
+            self.send_json(400, {"message": "The request body must be a JSON object",
+                                 "code": "BAD_REQUEST"})
+            return None
+        return request
 
     def authenticated(self) -> bool:
         value = self.headers.get("authorization", "")
