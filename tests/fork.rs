@@ -159,7 +159,10 @@ fn fork_child_pools_refuses_old_tasks_and_inherits_no_lock() {
         if LINES.load(Ordering::SeqCst) != before + 3 {
             return 2;
         }
-        // The parent's task: refused at once.
+        // The parent's task: cancelling it does nothing here (it runs in
+        // the parent), and waiting is refused at once.
+        // SAFETY: a live task handle inherited from the parent.
+        unsafe { chatbotkit::cbk_task_cancel(task_addr as *mut _) };
         let started = Instant::now();
         let mut err = std::ptr::null_mut();
         // SAFETY: a live task handle inherited from the parent.

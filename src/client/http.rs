@@ -61,7 +61,7 @@ pub struct Response {
     pub reason: Option<String>,
     pub headers: HeaderMap,
     pub body: bytes::Bytes,
-    /// A 2xx body left unread for the caller to stream (see [`send_streaming`]).
+    /// A 2xx body left unread for the caller to stream (see [`send`]).
     pub unread: Option<reqwest::Body>,
 }
 
@@ -101,29 +101,11 @@ impl Response {
 /// any: for the message of a failed connection.
 pub type ProxyOf<'a> = &'a (dyn Fn(&Url) -> Option<String> + Sync);
 
-/// Send `req` with retries. Returns the final response, 2xx or not.
+/// Send `req` with retries. Returns the final response, 2xx or not. With
+/// `stream`, a 2xx body is left unread, in [`Response::unread`], for the
+/// caller to read as it arrives; only failures before the response headers
+/// are retried either way (a body is never read twice).
 pub async fn send(
-    http: &reqwest::Client,
-    proxy_of: ProxyOf<'_>,
-    req: &Request,
-    policy: &Policy,
-) -> Result<Response> {
-    send_with(http, proxy_of, req, policy, false).await
-}
-
-/// As [`send`], but a 2xx body is left unread, in [`Response::unread`],
-/// for the caller to read as it arrives. Only failures before the response
-/// headers are retried (a stream is never read twice).
-pub async fn send_streaming(
-    http: &reqwest::Client,
-    proxy_of: ProxyOf<'_>,
-    req: &Request,
-    policy: &Policy,
-) -> Result<Response> {
-    send_with(http, proxy_of, req, policy, true).await
-}
-
-async fn send_with(
     http: &reqwest::Client,
     proxy_of: ProxyOf<'_>,
     req: &Request,

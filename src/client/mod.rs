@@ -273,13 +273,7 @@ impl Client {
             None
         };
         let proxy_of = |url: &::url::Url| transport.proxy_for(url);
-        let send = async {
-            if stream {
-                http::send_streaming(&pool.http, &proxy_of, request, policy).await
-            } else {
-                http::send(&pool.http, &proxy_of, request, policy).await
-            }
-        };
+        let send = http::send(&pool.http, &proxy_of, request, policy, stream);
         let outcome = match turn.as_mut().and_then(|t| t.first.take()) {
             // The first request to the host: the others wait until its
             // connection is up (or it is done), then share that connection.

@@ -74,6 +74,7 @@ pub struct Lanes {
 /// A lane borrowed by this thread; given back when dropped.
 pub struct Borrowed<'a> {
     lanes: &'a Lanes,
+    lane: &'a Lane,
     index: usize,
 }
 
@@ -87,12 +88,8 @@ impl Lanes {
         }
     }
 
-    fn lane(&self, index: usize) -> &Lane {
-        self.lanes[index].get().expect("lanes below `count` exist")
-    }
-
     fn try_take(&self, index: usize) -> Option<Borrowed<'_>> {
-        let lane = self.lane(index);
+        let lane = self.lanes.get(index)?.get()?;
         // A relaxed look first: a busy lane is skipped without taking its
         // cache line exclusively.
         if lane.busy.load(Ordering::Relaxed)
@@ -103,7 +100,11 @@ impl Lanes {
         {
             return None;
         }
-        Some(Borrowed { lanes: self, index })
+        Some(Borrowed {
+            lanes: self,
+            lane,
+            index,
+        })
     }
 
     /// Borrow a free lane, making one if none is free; `None` when all
@@ -143,9 +144,13 @@ impl Lanes {
             busy: AtomicBool::new(true),
         };
         // Under `grow`, slot `index` is still empty.
-        let _ = self.lanes[index].set(lane);
+        let lane = self.lanes[index].get_or_init(|| lane);
         self.count.store(index + 1, Ordering::Release);
-        Some(Borrowed { lanes: self, index })
+        Some(Borrowed {
+            lanes: self,
+            lane,
+            index,
+        })
     }
 
     /// Turn lane `index` now if it is free, so that connection tasks it was
@@ -175,7 +180,7 @@ impl Borrowed<'_> {
                 DRIVING.with(|d| d.set(self.0));
             }
         }
-        let lane = self.lanes.lane(self.index);
+        let lane = self.lane;
         let _driving = Driving(DRIVING.with(|d| d.replace(Some(self.index))));
         let _sigpipe = super::signals::Blocked::new();
         let has_tasks = lane.has_tasks();
@@ -191,7 +196,7 @@ impl Borrowed<'_> {
 
 impl Drop for Borrowed<'_> {
     fn drop(&mut self) {
-        let lane = self.lanes.lane(self.index);
+        let lane = self.lane;
         let has_tasks = lane.has_tasks();
         lane.busy.store(false, Ordering::Release);
         if has_tasks {

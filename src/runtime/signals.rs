@@ -33,8 +33,8 @@ fn sigpipe_set() -> libc::sigset_t {
 /// SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS) stay deliverable, and so does
 /// SIGPROF, for profilers.
 pub fn library_thread() {
-    // SAFETY: sigfillset/sigdelset initialise and edit a set we own;
-    // pthread_sigmask changes only this thread's mask.
+    // sigfillset/sigdelset initialise and edit a set we own.
+    // SAFETY: and pthread_sigmask changes only this thread's mask.
     unsafe {
         let mut set: libc::sigset_t = std::mem::zeroed();
         libc::sigfillset(&mut set);

@@ -171,12 +171,14 @@ impl<T: Clone + Send + 'static> Task<T> {
         super::wait(|| {
             let mut waiting = shared.lock();
             waiting.waiters += 1;
-            let mut waiting = shared
-                .done
-                .wait_while(waiting, |w| w.outcome.is_none())
-                .unwrap_or_else(|p| p.into_inner());
+            let outcome = loop {
+                if let Some(outcome) = &waiting.outcome {
+                    break outcome.clone();
+                }
+                waiting = shared.done.wait(waiting).unwrap_or_else(|p| p.into_inner());
+            };
             waiting.waiters -= 1;
-            waiting.outcome.clone().expect("waited for")
+            outcome
         })?
     }
 }
