@@ -8,8 +8,10 @@ Library: env CHATBOTKIT_LIB, default <repo>/target/release/libchatbotkit.so.
 For each case: clear the recorder, cbk_*_session_client_new(options), then
 cbk_*_session_client_extend() with each object of `extend` in order, then
 cbk_*_session_client_create(id, request) (request null -> NULL), or for a case
-with `fetch` ({path, options}) cbk_*_session_client_fetch(path, options), then
-read what the recorder received. Like sdk_runner.js, `retries: 0` and `timeout: 10000`
+with `fetch` ({path, options, stream, stop_after, repeat})
+cbk_*_session_client_fetch(path, options), or _fetch_stream when `stream` is
+true, `repeat` times on the same handle (see run_fetch), then read what the
+recorder received. Like sdk_runner.js, `retries: 0` and `timeout: 10000`
 are added to `options` unless the case sets them. Same string templates:
 "{BASE}", "{HOSTPORT}", "{PORT}".
 
@@ -29,6 +31,9 @@ import urllib.request
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 DEFAULT_LIB = os.path.join(REPO, "target", "release", "libchatbotkit.so")
+
+STREAM_CALLBACK = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_char_p)
+
 
 def library_path():
     return os.environ.get("CHATBOTKIT_LIB") or DEFAULT_LIB
@@ -55,6 +60,7 @@ class Lib:
                 "extend": sig(prefix + "_extend", vp, [vp, cp, pp]),
                 "create": sig(prefix + "_create", vp, [vp, cp, cp, pp]),
                 "fetch": sig(prefix + "_fetch", vp, [vp, cp, cp, pp]),
+                "fetch_stream": sig(prefix + "_fetch_stream", ctypes.c_int, [vp, cp, cp, STREAM_CALLBACK, vp, pp]),
                 "free": sig(prefix + "_free", None, [vp]),
             }
         self.error_status = sig("cbk_error_status", ctypes.c_int, [vp])
@@ -135,6 +141,40 @@ def control(port, method):
     return json.loads(data) if method == "GET" else None
 
 
+def run_fetch(lib, fns, client, fetch, out, err):
+    """One fetch call (as sdk_runner.js's runFetch): `stream` collects the
+    items, stopping after `stop_after`; the result and error are this call's."""
+    out["result"] = out["result_text"] = out["error"] = out["stage"] = None
+    options = fetch.get("options")
+    options_json = encode(None if options is None else json.dumps(options, ensure_ascii=False))
+    path = encode(fetch["path"])
+    if fetch.get("stream"):
+        items = []
+
+        def on_item(_user_data, item):
+            items.append(json.loads(item.decode("utf-8")))
+            return 1 if fetch.get("stop_after") and len(items) >= fetch["stop_after"] else 0
+
+        status = fns["fetch_stream"](ctypes.c_void_p(client), path, options_json, STREAM_CALLBACK(on_item), None,
+                                     ctypes.byref(err))
+        if status != 0:
+            out["stage"] = "fetch_stream"
+            out["error"] = lib.take_error(err) or {"status": "status %d without error" % status}
+        else:
+            out["result"] = items
+        return
+    res = fns["fetch"](ctypes.c_void_p(client), path, options_json, ctypes.byref(err))
+    if not res:
+        out["stage"] = "fetch"
+        out["error"] = lib.take_error(err) or {"status": "NULL without error"}
+        return
+    out["result_text"] = lib._owned(res)
+    try:
+        out["result"] = json.loads(out["result_text"])
+    except ValueError:
+        out["result"] = None
+
+
 def run_case(lib, case, port, template):
     control(port, "DELETE")
     out = {"name": case["name"], "result": None, "result_text": None, "error": None,
@@ -161,16 +201,14 @@ def run_case(lib, case, port, template):
             handles.append(client)
         fetch = case.get("fetch")
         if fetch is not None:
-            stage = "fetch"
-            fetch_options = fetch.get("options")
-            fetch_json = None if fetch_options is None else json.dumps(template(fetch_options), ensure_ascii=False)
-            res = fns["fetch"](ctypes.c_void_p(client), encode(template(fetch["path"])), encode(fetch_json),
-                               ctypes.byref(err))
-        else:
-            stage = "create"
-            request = case.get("request")
-            request_json = None if request is None else json.dumps(request, ensure_ascii=False)
-            res = fns["create"](ctypes.c_void_p(client), encode(case["id"]), encode(request_json), ctypes.byref(err))
+            fetch = template(fetch)
+            for _ in range(fetch.get("repeat", 1)):
+                run_fetch(lib, fns, client, fetch, out, err)
+            return out
+        stage = "create"
+        request = case.get("request")
+        request_json = None if request is None else json.dumps(request, ensure_ascii=False)
+        res = fns["create"](ctypes.c_void_p(client), encode(case["id"]), encode(request_json), ctypes.byref(err))
         if not res:
             out["stage"] = stage
             out["error"] = lib.take_error(err) or {"status": "NULL without error"}

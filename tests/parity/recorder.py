@@ -18,6 +18,8 @@ and records, for each such request:
 
 A request whose path ends with /error-with-bom is recorded and answered
     400 application/json <UTF-8 BOM>{"code":"BOM_CODE","message":"behind a BOM"}
+A request whose path ends with one of STREAMS' names is answered 200
+application/jsonl with that body (JSON Lines for the `stream()` cases).
 Any method is recorded as sent, letter case included (`patch` as well as PATCH).
 
 Control requests (not recorded):
@@ -39,6 +41,16 @@ CONTROL_PATH = "/_recorder/requests"
 RESPONSE_BODY = b'{"id":"x","token":"t","expiresAt":1}'
 BOM_ERROR_SUFFIX = "/error-with-bom"
 BOM_ERROR_BODY = b'\xef\xbb\xbf{"code":"BOM_CODE","message":"behind a BOM"}'
+# JSON Lines bodies: CRLF and LF line ends, a multibyte character and a last
+# line without a newline, which both sides must read alike; a blank line,
+# which the SDK throws on and the library skips.
+STREAMS = {
+    "/stream-lines": ('{"type":"token","data":{"token":"H\u00e9"}}\n'
+                      '{"type":"token","data":{"token":"llo"}}\r\n'
+                      '  {"type":"token","data":{"token":" \u2603"}}  \n'
+                      '{"type":"result","data":{"text":"H\u00e9llo \u2603","end":{"reason":"stop"}}}').encode("utf-8"),
+    "/stream-blank": b'{"n":1}\n\n{"n":2}\n',
+}
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -114,8 +126,11 @@ class _Handler(BaseHTTPRequestHandler):
         }
         with self.server.lock:
             self.server.records.append(record)
+        stream = next((body for name, body in STREAMS.items() if path.endswith(name)), None)
         if path.endswith(BOM_ERROR_SUFFIX):
             self._send(400, BOM_ERROR_BODY)
+        elif stream is not None:
+            self._send(200, stream, "application/jsonl")
         else:
             self._send(200, RESPONSE_BODY)
 

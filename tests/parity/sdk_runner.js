@@ -87,6 +87,38 @@ function sdkFetchOptions(options) {
   return out;
 }
 
+// One fetch case, `repeat` times on the same client (default once): awaited,
+// `cache(key)` when the options hold `cache` (the library takes the key as an
+// option), or `stream()` collected into an array of items when `stream` is
+// true, stopping after `stop_after` items. Each call's error is caught, so
+// every repetition is sent; the case's result and error are the last call's.
+async function runFetch(client, f, out) {
+  const options = sdkFetchOptions(f.options);
+  const cacheKey = options ? options.cache : undefined;
+  if (options) delete options.cache;
+  for (let i = 0; i < (f.repeat || 1); i++) {
+    out.result = null;
+    out.error = null;
+    try {
+      const promise = client.clientFetch(f.path, options);
+      if (f.stream) {
+        const items = [];
+        for await (const item of promise.stream()) {
+          items.push(item);
+          if (f.stop_after && items.length >= f.stop_after) break;
+        }
+        out.result = items;
+      } else if (cacheKey !== undefined) {
+        out.result = await promise.cache(cacheKey);
+      } else {
+        out.result = await promise;
+      }
+    } catch (e) {
+      out.error = describeError(e);
+    }
+  }
+}
+
 async function runCase(c) {
   await control('DELETE');
   const out = { name: c.name, result: null, error: null, requests: [] };
@@ -98,7 +130,7 @@ async function runCase(c) {
       client = client.extend(template(ext));
     }
     if (c.fetch) {
-      out.result = await client.clientFetch(template(c.fetch.path), sdkFetchOptions(template(c.fetch.options)));
+      await runFetch(client, template(c.fetch), out);
     } else {
       const request = c.request === null || c.request === undefined ? undefined : c.request;
       out.result = await client.create(c.id, request);
