@@ -24,44 +24,49 @@
  * usage error (e.g. the secret is not set).
  */
 #include <stdio.h>
-#include <stdlib.h>
+
+#include <cJSON.h>
 
 #include "chatbotkit.h"
 #include "common.h"
 
 int main(int argc, char **argv)
 {
-    /* 1. Options from the environment (see common.h): the secret is
-     *    required, the base URL optional, both escaped into the JSON. */
-    char *options_json = NULL;
-    int rc = example_options_from_env(argc > 0 ? argv[0] : "bot_session", "[BOT_ID]", &options_json);
-    if (rc != 0)
-        return rc;
-    const char *base_url = env_nonempty("CHATBOTKIT_API_BASE_URL"); /* for messages */
-
-    /* The bot to open a session with: argv[1], else the environment, else a
-     * demo id (which the real API will answer with NOT_FOUND). */
-    const char *bot_id = argc > 1 ? argv[1] : env_nonempty("CHATBOTKIT_BOT_ID");
-    if (bot_id == NULL)
-        bot_id = "bot_demo";
+    const char *secret = secret_from_env(argv[0], "[BOT_ID]");
+    if (secret == NULL)
+        return 2;
+    const char *base_url = env_nonempty("CHATBOTKIT_API_BASE_URL");
+    /* The demo id gets NOT_FOUND from the real API, a session from the stand-in. */
+    const char *bot_id = arg_or_env(argc, argv, 1, "CHATBOTKIT_BOT_ID", "bot_demo");
 
     printf("libchatbotkit %s\n", cbk_version());
 
-    int exit_code = 1;
-    cbk_error *error = NULL;   /* set by the library only when a call fails */
-    char *response = NULL;     /* library-owned: free with cbk_string_free */
-    char *token = NULL;        /* ours: free with free */
-    char *conversation_id = NULL;
+    /* 1. The options, escaped by cJSON (see conversation_session.c). */
+    cJSON *options = cJSON_CreateObject();
+    cJSON_AddStringToObject(options, "secret", secret);
+    if (base_url != NULL)
+        cJSON_AddStringToObject(options, "baseUrl", base_url);
+    char *options_json = cJSON_PrintUnformatted(options);
+    cJSON_Delete(options);
+    if (options_json == NULL) {
+        fprintf(stderr, "error: out of memory\n");
+        return 1;
+    }
 
-    /* 3. Create the client (cbk_session_client is the same type under its
-     *    pre-2024 name; either spelling works). */
+    int exit_code = 1;
+    cbk_error *error = NULL; /* set by the library only when a call fails */
+    char *response = NULL;   /* the library's: free with cbk_string_free */
+    cJSON *session = NULL;   /* cJSON's: free with cJSON_Delete */
+
+    /* 2. The client (cbk_session_client is the same type under its pre-2024
+     *    name; either spelling works). */
     cbk_bot_session_client *client = cbk_bot_session_client_new(options_json, &error);
     if (client == NULL) {
         print_cbk_error("cbk_bot_session_client_new", error);
         goto done;
     }
 
-    /* 4. Mint the session.  NULL request JSON means "{}". */
+    /* 3. Mint the session: NULL request JSON means "{}". */
     printf("creating a session for bot \"%s\"%s%s\n", bot_id,
            base_url ? " at " : "", base_url ? base_url : "");
     response = cbk_bot_session_client_create(client, bot_id, NULL, &error);
@@ -70,14 +75,16 @@ int main(int argc, char **argv)
         goto done;
     }
 
-    /* 5. The response is the API's JSON object as is:
-     *    {"id": "...", "token": "...", "expiresAt": ..., "conversationId": "..."} */
-    token = json_get_string(response, "token");
+    /* 4. The answer: {"id":...,"token":...,"expiresAt":...,"conversationId":...}.
+     *    The strings stay inside `session`: they live until cJSON_Delete. */
+    session = cJSON_Parse(response);
+    const char *token = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(session, "token"));
+    const char *conversation_id =
+        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(session, "conversationId"));
     if (token == NULL) {
         fprintf(stderr, "error: the response has no \"token\": %s\n", response);
         goto done;
     }
-    conversation_id = json_get_string(response, "conversationId");
     printf("bot session token: %s\n", token);
     if (conversation_id != NULL)
         printf("conversation id:   %s\n", conversation_id);
@@ -85,12 +92,11 @@ int main(int argc, char **argv)
     exit_code = 0;
 
 done:
-    /* 6. Free everything.  All of these accept NULL. */
-    free(conversation_id);
-    free(token);
+    /* 5. Free everything; each of these accepts NULL. */
+    cJSON_Delete(session);
     cbk_string_free(response);
     cbk_error_free(error);
     cbk_bot_session_client_free(client);
-    free(options_json);
+    cJSON_free(options_json);
     return exit_code;
 }

@@ -20,48 +20,55 @@
  * usage error (e.g. the secret is not set).
  *
  * Build: see Makefile (cc -std=c99 conversation_session.c -I../include
- *        -L../target/release -lchatbotkit).
+ *        $(pkg-config --cflags --libs libcjson) -L../target/release -lchatbotkit).
  */
 #include <stdio.h>
-#include <stdlib.h>
+
+#include <cJSON.h>
 
 #include "chatbotkit.h"
 #include "common.h"
 
 int main(int argc, char **argv)
 {
-    /* 1. Options from the environment (see common.h): the secret is
-     *    required, the base URL optional, both escaped into the JSON. */
-    char *options_json = NULL;
-    int rc = example_options_from_env(argc > 0 ? argv[0] : "conversation_session", "[CONVERSATION_ID]", &options_json);
-    if (rc != 0)
-        return rc;
-    const char *base_url = env_nonempty("CHATBOTKIT_API_BASE_URL"); /* for messages */
-
-    /* The conversation to open a session for: argv[1], else the environment,
-     * else a demo id (which the real API will answer with NOT_FOUND). */
-    const char *conversation_id = argc > 1 ? argv[1] : env_nonempty("CHATBOTKIT_CONVERSATION_ID");
-    if (conversation_id == NULL)
-        conversation_id = "conv_demo";
+    const char *secret = secret_from_env(argv[0], "[CONVERSATION_ID]");
+    if (secret == NULL)
+        return 2;
+    const char *base_url = env_nonempty("CHATBOTKIT_API_BASE_URL");
+    /* The demo id gets NOT_FOUND from the real API, a session from the stand-in. */
+    const char *conversation_id = arg_or_env(argc, argv, 1, "CHATBOTKIT_CONVERSATION_ID", "conv_demo");
 
     printf("libchatbotkit %s\n", cbk_version());
 
-    int exit_code = 1;
-    cbk_error *error = NULL;   /* set by the library only when a call fails */
-    char *response = NULL;     /* library-owned strings: free with cbk_string_free */
-    char *token = NULL;        /* ours: free with free */
+    /* 1. The options: {"secret": ..., "baseUrl": ...}.  cJSON escapes the
+     *    values, so a secret or URL holding quotes or backslashes still makes
+     *    valid JSON, which pasting it into a format string would not. */
+    cJSON *options = cJSON_CreateObject();
+    cJSON_AddStringToObject(options, "secret", secret);
+    if (base_url != NULL)
+        cJSON_AddStringToObject(options, "baseUrl", base_url);
+    char *options_json = cJSON_PrintUnformatted(options);
+    cJSON_Delete(options);
+    if (options_json == NULL) {
+        fprintf(stderr, "error: out of memory\n");
+        return 1;
+    }
 
-    /* 3. Create the client.  A handle is cheap to keep around, safe to use
-     *    from many threads, and should be reused for many requests. */
-    cbk_conversation_session_client *client =
-        cbk_conversation_session_client_new(options_json, &error);
+    int exit_code = 1;
+    cbk_error *error = NULL; /* set by the library only when a call fails */
+    char *response = NULL;   /* the library's: free with cbk_string_free */
+    cJSON *session = NULL;   /* cJSON's: free with cJSON_Delete */
+
+    /* 2. The client.  Keep it for many requests (from many threads if you
+     *    like): it holds the connection pool. */
+    cbk_conversation_session_client *client = cbk_conversation_session_client_new(options_json, &error);
     if (client == NULL) {
         print_cbk_error("cbk_conversation_session_client_new", error);
         goto done;
     }
 
-    /* 4. Mint the session.  NULL request JSON means "{}".  This call blocks
-     *    until the API answers (retrying 429/5xx answers as the SDK does). */
+    /* 3. Mint the session: NULL request JSON means "{}".  Blocks until the
+     *    API answers, retrying 429/5xx answers as the SDK does. */
     printf("creating a session for conversation \"%s\"%s%s\n", conversation_id,
            base_url ? " at " : "", base_url ? base_url : "");
     response = cbk_conversation_session_client_create(client, conversation_id, NULL, &error);
@@ -70,9 +77,12 @@ int main(int argc, char **argv)
         goto done;
     }
 
-    /* 5. The response is the API's JSON object as is:
-     *    {"id": "...", "token": "...", "expiresAt": ...} */
-    token = json_get_string(response, "token");
+    /* 4. The answer is the API's JSON as is: {"id":...,"token":...,"expiresAt":...}.
+     *    cJSON_GetObjectItemCaseSensitive because JSON keys are case-sensitive
+     *    (cJSON_GetObjectItem is not); cJSON_GetStringValue is NULL for a
+     *    missing member or one that is not a string. */
+    session = cJSON_Parse(response);
+    const char *token = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(session, "token"));
     if (token == NULL) {
         fprintf(stderr, "error: the response has no \"token\": %s\n", response);
         goto done;
@@ -82,11 +92,11 @@ int main(int argc, char **argv)
     exit_code = 0;
 
 done:
-    /* 6. Free everything.  All of these accept NULL. */
-    free(token);
+    /* 5. Free everything; each of these accepts NULL. */
+    cJSON_Delete(session);
     cbk_string_free(response);
     cbk_error_free(error);
     cbk_conversation_session_client_free(client);
-    free(options_json);
+    cJSON_free(options_json);
     return exit_code;
 }

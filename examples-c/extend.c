@@ -25,8 +25,8 @@
  * library error, 2 on a usage error.
  */
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
+
+#include <cJSON.h>
 
 #include "chatbotkit.h"
 #include "common.h"
@@ -43,73 +43,101 @@ static int mint_and_print(const cbk_conversation_session_client *client,
         cbk_error_free(error);
         return 1;
     }
-    char *token = json_get_string(response, "token");
-    if (token == NULL) {
+    cJSON *session = cJSON_Parse(response);
+    const char *token = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(session, "token"));
+    if (token != NULL)
+        printf("conversation session token (%s): %s\n", label, token);
+    else
         fprintf(stderr, "error: the response has no \"token\": %s\n", response);
-        cbk_string_free(response);
-        return 1;
-    }
-    printf("conversation session token (%s): %s\n", label, token);
-    free(token);
+    cJSON_Delete(session);
     cbk_string_free(response);
-    return 0;
+    return token != NULL ? 0 : 1;
+}
+
+/* Turns the effective options JSON into printable text: the values that
+ * can hold a credential become "***" ("secret", and "token", its newer
+ * name; "proxy" may carry user:password@).  Free the result with cJSON_free;
+ * NULL when out of memory. */
+static char *masked_options(const char *options_json)
+{
+    static const char *const credentials[] = { "secret", "token", "proxy" };
+    cJSON *options = cJSON_Parse(options_json);
+    for (size_t i = 0; options != NULL && i < sizeof credentials / sizeof credentials[0]; i++) {
+        cJSON *value = cJSON_GetObjectItemCaseSensitive(options, credentials[i]);
+        /* When "***" is longer than the value, cJSON_SetValuestring allocates,
+         * and fails by returning NULL with the value left as it was. */
+        if (cJSON_IsString(value) && cJSON_SetValuestring(value, "***") == NULL) {
+            cJSON_Delete(options);
+            return NULL;
+        }
+    }
+    char *masked = cJSON_PrintUnformatted(options);
+    cJSON_Delete(options);
+    return masked;
 }
 
 int main(int argc, char **argv)
 {
-    char *base_options = NULL; /* {"secret", "baseUrl"} from the environment */
-    int rc = example_options_from_env(argc > 0 ? argv[0] : "extend", "[CONVERSATION_ID]", &base_options);
-    if (rc != 0)
-        return rc;
-    const char *secret = env_nonempty("CHATBOTKIT_API_SECRET"); /* set: checked above */
-    const char *conversation_id = argc > 1 ? argv[1] : env_nonempty("CHATBOTKIT_CONVERSATION_ID");
-    if (conversation_id == NULL)
-        conversation_id = "conv_demo";
+    const char *secret = secret_from_env(argv[0], "[CONVERSATION_ID]");
+    if (secret == NULL)
+        return 2;
+    const char *base_url = env_nonempty("CHATBOTKIT_API_BASE_URL");
+    const char *conversation_id = arg_or_env(argc, argv, 1, "CHATBOTKIT_CONVERSATION_ID", "conv_demo");
 
     printf("libchatbotkit %s\n", cbk_version());
+
+    /* The base options: credentials and (optionally) the base URL.
+     * The extension: only the options to add or change, sent on every
+     * request of the derived client as
+     *     x-example: extend
+     *     x-timezone: Europe/London                                       */
+    cJSON *base = cJSON_CreateObject();
+    cJSON_AddStringToObject(base, "secret", secret);
+    if (base_url != NULL)
+        cJSON_AddStringToObject(base, "baseUrl", base_url);
+    cJSON *extension = cJSON_CreateObject();
+    cJSON *headers = cJSON_AddObjectToObject(extension, "headers");
+    cJSON_AddStringToObject(headers, "x-example", "extend");
+    cJSON_AddStringToObject(extension, "timezone", "Europe/London");
+    char *base_json = cJSON_PrintUnformatted(base);
+    char *extension_json = cJSON_PrintUnformatted(extension);
+    cJSON_Delete(base);
+    cJSON_Delete(extension);
 
     int exit_code = 1;
     cbk_error *error = NULL;
     char *effective = NULL, *masked = NULL;
-    cbk_conversation_session_client *base = NULL, *derived = NULL;
+    cbk_conversation_session_client *base_client = NULL, *derived = NULL;
+    if (base_json == NULL || extension_json == NULL) {
+        fprintf(stderr, "error: out of memory\n");
+        goto done;
+    }
 
-    /* 1. The base client: credentials and (optionally) the base URL. */
-    base = cbk_conversation_session_client_new(base_options, &error);
-    if (base == NULL) {
+    /* 1. The base client. */
+    base_client = cbk_conversation_session_client_new(base_json, &error);
+    if (base_client == NULL) {
         print_cbk_error("cbk_conversation_session_client_new", error);
         goto done;
     }
 
-    /* 2. The extension: only the options to add or change.  Here the values
-     *    are constants, so a literal is fine; build it with the escaping
-     *    helpers as above when values come from outside the program.
-     *    Sent on every request of the derived client:
-     *        x-example: extend
-     *        x-timezone: Europe/London                                    */
-    const char *extension = "{\"headers\":{\"x-example\":\"extend\"},\"timezone\":\"Europe/London\"}";
-    derived = cbk_conversation_session_client_extend(base, extension, &error);
+    /* 2. The derived client. */
+    derived = cbk_conversation_session_client_extend(base_client, extension_json, &error);
     if (derived == NULL) {
         print_cbk_error("cbk_conversation_session_client_extend", error);
         goto done;
     }
 
-    /* 3. The derived client's effective options.  This JSON is the one
-     *    library output that contains the secret (it is valid input for
-     *    cbk_conversation_session_client_new), so mask it before printing. */
+    /* 3. The derived client's effective options.  This is the one library
+     *    output that holds the secret (it is valid input for _new), so it
+     *    is masked before printing. */
     effective = cbk_conversation_session_client_options(derived, &error);
     if (effective == NULL) {
         print_cbk_error("cbk_conversation_session_client_options", error);
         goto done;
     }
-    masked = json_mask_credentials(effective);
+    masked = masked_options(effective);
     if (masked == NULL) {
         fprintf(stderr, "error: out of memory\n");
-        goto done;
-    }
-    /* Belt and braces: never print anything that still contains the secret
-     * (only meaningful for secrets long enough not to occur by chance). */
-    if (strlen(secret) >= 8 && strstr(masked, secret) != NULL) {
-        fprintf(stderr, "error: refusing to print options that still contain the secret\n");
         goto done;
     }
     printf("derived client options (secret masked): %s\n", masked);
@@ -120,8 +148,8 @@ int main(int argc, char **argv)
         goto done;
 
     /* 5. Free the base client first; the derived client keeps working. */
-    cbk_conversation_session_client_free(base);
-    base = NULL;
+    cbk_conversation_session_client_free(base_client);
+    base_client = NULL;
     printf("base client freed; using the derived client again\n");
     if (mint_and_print(derived, conversation_id, "derived client, base freed") != 0)
         goto done;
@@ -129,12 +157,13 @@ int main(int argc, char **argv)
     exit_code = 0;
 
 done:
-    /* Everything below accepts NULL. */
-    free(masked);
+    /* Each of these accepts NULL. */
+    cJSON_free(masked);
     cbk_string_free(effective);
     cbk_conversation_session_client_free(derived);
-    cbk_conversation_session_client_free(base);
+    cbk_conversation_session_client_free(base_client);
     cbk_error_free(error);
-    free(base_options);
+    cJSON_free(extension_json);
+    cJSON_free(base_json);
     return exit_code;
 }

@@ -14,8 +14,8 @@
  *
  * What the example shows:
  *   1. each JSON line of the body reaches the callback as soon as it has
- *      arrived, on this thread (the callback borrows the text: it copies
- *      what it keeps);
+ *      arrived, on this thread (the callback borrows the text: it keeps a
+ *      parsed copy of what it needs);
  *   2. the callback returns 0 to go on (non-zero would stop the stream and
  *      close the connection);
  *   3. the call returns CBK_OK when the body ended, or an error.
@@ -30,92 +30,111 @@
  *
  * Exit status: 0 when the reply was streamed, 1 when a library call failed,
  * 2 on a usage error.
- *
- * Build: cc -std=c99 stream.c -I../include -L../target/release -lchatbotkit
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <cJSON.h>
 
 #include "chatbotkit.h"
 #include "common.h"
 
 struct progress {
     int tokens;
-    char *result; /* the result item's JSON, copied */
+    cJSON *result; /* the "result" item, parsed: ours to keep */
 };
 
+/* One line of the body: {"type":"token","data":{"token":"..."}} for each
+ * piece of the reply, then {"type":"result","data":{...}}. */
 static int on_item(void *user_data, const char *item_json)
 {
     struct progress *p = user_data;
-    char *type = json_get_string(item_json, "type");
+    cJSON *item = cJSON_Parse(item_json);
+    const char *type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(item, "type"));
     if (type != NULL && strcmp(type, "token") == 0) {
-        /* {"type":"token","data":{"token":"..."}}: the token is a member of
-         * "data", the object that follows its key. */
-        const char *data = strstr(item_json, "\"data\":");
-        data = data != NULL ? strchr(data, '{') : NULL;
-        char *token = data != NULL ? json_get_string(data, "token") : NULL;
+        cJSON *data = cJSON_GetObjectItemCaseSensitive(item, "data");
+        const char *token = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(data, "token"));
         if (token != NULL) {
             fputs(token, stdout);
-            fflush(stdout); /* as it arrives */
+            fflush(stdout); /* as it arrives, not when stdout's buffer fills */
             p->tokens++;
         }
-        free(token);
     } else if (type != NULL && strcmp(type, "result") == 0) {
-        free(p->result);
-        size_t n = strlen(item_json) + 1;
-        p->result = malloc(n);
-        if (p->result != NULL)
-            memcpy(p->result, item_json, n);
+        cJSON_Delete(p->result);
+        p->result = item;
+        item = NULL; /* kept: not deleted below */
     }
-    free(type);
+    cJSON_Delete(item);
     return 0;
 }
 
 int main(int argc, char **argv)
 {
-    char *options = NULL;
-    int rc = example_options_from_env(argv[0], "[CONVERSATION_ID [TEXT]]", &options);
-    if (rc != 0)
-        return rc;
-    const char *id = argc > 1 ? argv[1] : env_nonempty("CHATBOTKIT_CONVERSATION_ID");
-    if (id == NULL)
-        id = "conv_example";
+    const char *secret = secret_from_env(argv[0], "[CONVERSATION_ID [TEXT]]");
+    if (secret == NULL)
+        return 2;
+    const char *base_url = env_nonempty("CHATBOTKIT_API_BASE_URL");
+    const char *id = arg_or_env(argc, argv, 1, "CHATBOTKIT_CONVERSATION_ID", "conv_example");
     const char *text = argc > 2 ? argv[2] : "Hello from C, one token at a time";
 
+    /* The options and the request body {"record":{"text":...}}, escaped by
+     * cJSON: `text` comes from the command line. */
+    cJSON *options = cJSON_CreateObject();
+    cJSON_AddStringToObject(options, "secret", secret);
+    if (base_url != NULL)
+        cJSON_AddStringToObject(options, "baseUrl", base_url);
+    cJSON *request = cJSON_CreateObject();
+    cJSON *record = cJSON_AddObjectToObject(request, "record");
+    cJSON_AddStringToObject(record, "text", text);
+    char *options_json = cJSON_PrintUnformatted(options);
+    char *request_json = cJSON_PrintUnformatted(request);
+    cJSON_Delete(options);
+    cJSON_Delete(request);
+
+    /* A fetch takes a path, not an id: unlike _create, the library does not
+     * percent-encode the id here, so it has to be URL-safe (ChatBotKit's
+     * ids are). */
+    static const char path_format[] = "/api/v1/conversation/%s/complete";
+    size_t path_size = sizeof path_format + strlen(id);
+    char *path = malloc(path_size);
+
+    int rc = 1;
     cbk_error *err = NULL;
-    cbk_conversation_session_client *client = cbk_conversation_session_client_new(options, &err);
-    free(options);
+    struct progress p = { 0, NULL };
+    char *result_json = NULL;
+    cbk_conversation_session_client *client = NULL;
+    if (options_json == NULL || request_json == NULL || path == NULL) {
+        fprintf(stderr, "error: out of memory\n");
+        goto done;
+    }
+    snprintf(path, path_size, path_format, id);
+
+    client = cbk_conversation_session_client_new(options_json, &err);
     if (client == NULL) {
         print_cbk_error("cbk_conversation_session_client_new", err);
-        cbk_error_free(err);
-        return 1;
+        goto done;
     }
 
-    strbuf path = STRBUF_INIT, request = STRBUF_INIT;
-    sb_append(&path, "/api/v1/conversation/");
-    sb_append(&path, id);
-    sb_append(&path, "/complete");
-    sb_append(&request, "{\"record\":{");
-    sb_append_member_string(&request, "text", text);
-    sb_append(&request, "}}");
-    char *path_s = sb_take(&path), *request_s = sb_take(&request);
-
-    struct progress p = {0, NULL};
     printf("reply: ");
-    cbk_status st = cbk_conversation_session_client_fetch_stream(client, path_s, request_s, on_item, &p, &err);
+    cbk_status st = cbk_conversation_session_client_fetch_stream(client, path, request_json, on_item, &p, &err);
     printf("\n");
     if (st != CBK_OK) {
         print_cbk_error("cbk_conversation_session_client_fetch_stream", err);
-        cbk_error_free(err);
-        rc = 1;
-    } else {
-        printf("%d tokens; result: %s\n", p.tokens, p.result ? p.result : "(none)");
-        rc = p.result != NULL ? 0 : 1;
+        goto done;
     }
-    free(p.result);
-    free(path_s);
-    free(request_s);
+    result_json = cJSON_PrintUnformatted(p.result);
+    printf("%d tokens; result: %s\n", p.tokens, result_json ? result_json : "(none)");
+    rc = result_json != NULL ? 0 : 1;
+
+done:
+    /* Each of these accepts NULL. */
+    cJSON_free(result_json);
+    cJSON_Delete(p.result);
+    cbk_error_free(err);
     cbk_conversation_session_client_free(client);
+    free(path);
+    cJSON_free(request_json);
+    cJSON_free(options_json);
     return rc;
 }
