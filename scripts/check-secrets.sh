@@ -2,7 +2,8 @@
 # The last step of `make test`: every error message, log line and Debug text
 # the suites produced went to the audit file ($CHATBOTKIT_TEST_AUDIT); none may
 # contain any secret the tests use. The secrets are found in the test sources
-# (every sk_... literal) plus the stand-in's default.
+# (every sk_... literal, the stand-in's own tests included) plus the
+# stand-in's default.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 audit=${1:?usage: check-secrets.sh AUDIT_FILE}
@@ -12,7 +13,7 @@ if [[ ! -s "$audit" ]]; then
     exit 1
 fi
 mapfile -t secrets < <(
-    { grep -rhoE 'sk_[A-Za-z0-9_]{6,}' "$root/tests" "$root/bindings/python/tests" "$root/scripts" \
+    { grep -rhoE 'sk_[A-Za-z0-9_]{6,}' "$root/tests" "$root/bindings/python/tests" "$root/scripts" "$root/standin" \
         --include='*.c' --include='*.h' --include='*.cpp' --include='*.rs' --include='*.py' --include='*.sh' --include='Makefile' || true
       echo sk_standin_demo; } | sort -u)
 leaks=0
