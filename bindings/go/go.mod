@@ -1,0 +1,3 @@
+module chatbotkit
+
+go 1.19
