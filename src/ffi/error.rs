@@ -56,12 +56,14 @@ impl From<Status> for cbk_status {
     }
 }
 
-/// The name of a status, as `cbk_error_to_json` spells it: "OK",
+/// The name of a status, as cbk_error_to_json() spells it: "OK",
 /// "INVALID_ARGUMENT", "INVALID_JSON", "API", "TIMEOUT", "NETWORK",
 /// "INVALID_RESPONSE", "CANCELLED", "INTERNAL"; "UNKNOWN" for any other
-/// value. A static string: never NULL, never freed. `status` is a
-/// `cbk_status`, taken as an `int` (the same ABI) so that any value from C
-/// is safe.
+/// value.
+///
+/// @param status A ::cbk_status, taken as an `int` (the same ABI) so that
+///     any value from C is safe.
+/// @return A static string: never NULL, never freed.
 #[no_mangle]
 pub extern "C" fn cbk_status_name(status: c_int) -> *const c_char {
     let name: &'static std::ffi::CStr = match status {
@@ -110,7 +112,11 @@ pub(crate) unsafe fn store_error(out: *mut *mut cbk_error, e: Error) {
     }
 }
 
-/// The error's status. `CBK_ERROR_INVALID_ARGUMENT` for a NULL `error`.
+/// The error's status.
+///
+/// @param error The error; borrowed, NULL allowed.
+/// @return The ::cbk_status of `error`; `CBK_ERROR_INVALID_ARGUMENT` for a
+///     NULL `error`.
 #[no_mangle]
 pub unsafe extern "C" fn cbk_error_status(error: *const cbk_error) -> cbk_status {
     guard_or(cbk_status::CBK_ERROR_INTERNAL, || {
@@ -122,12 +128,17 @@ pub unsafe extern "C" fn cbk_error_status(error: *const cbk_error) -> cbk_status
     })
 }
 
-/// The error's code: the SDK's code (`NOT_FOUND`, `ERROR_500`,
-/// `GENERIC_ERROR`, `TimeoutError`, ...) or one of ours (`NETWORK_ERROR`,
+/// The error's code: the SDK's code (the server's own, such as `NOT_FOUND`
+/// or `NOT_AUTHENTICATED`; else `ERROR_500` and the like, `CONTENT_TOO_LARGE`,
+/// `GENERIC_ERROR`, `TimeoutError`) or one of ours (`NETWORK_ERROR`,
 /// `INVALID_ARGUMENT`, `INVALID_JSON`, `INVALID_RESPONSE`, `CANCELLED`,
-/// `INTERNAL_ERROR`). A server's code that holds the client's secret or
-/// token has it replaced by `[REDACTED]`, as in the message. Borrowed from
-/// `error`: valid until it is freed. `""` for a NULL `error`.
+/// `INTERNAL_ERROR`); the error table of libchatbotkit(3) says which goes with
+/// which status. A server's code that holds the client's secret or token has
+/// it replaced by `[REDACTED]`, as in the message.
+///
+/// @param error The error; borrowed, NULL allowed.
+/// @return The code, borrowed from `error`: valid until it is freed, never
+///     freed by the caller. `""` for a NULL `error`.
 #[no_mangle]
 pub unsafe extern "C" fn cbk_error_code(error: *const cbk_error) -> *const c_char {
     guard_or(EMPTY, || {
@@ -141,7 +152,10 @@ pub unsafe extern "C" fn cbk_error_code(error: *const cbk_error) -> *const c_cha
 /// reason phrase, a redirect location) that echoed it, in any letter case
 /// or percent-encoded, it reads `[REDACTED]` (`Bearer [REDACTED]`). A
 /// credential shorter than 4 characters is replaced only after `Bearer `.
-/// Borrowed from `error`: valid until it is freed. `""` for a NULL `error`.
+///
+/// @param error The error; borrowed, NULL allowed.
+/// @return The message, borrowed from `error`: valid until it is freed, never
+///     freed by the caller. `""` for a NULL `error`.
 #[no_mangle]
 pub unsafe extern "C" fn cbk_error_message(error: *const cbk_error) -> *const c_char {
     guard_or(EMPTY, || {
@@ -150,8 +164,11 @@ pub unsafe extern "C" fn cbk_error_message(error: *const cbk_error) -> *const c_
     })
 }
 
-/// The HTTP status of the response the error was made from; 0 when there
-/// was no HTTP response (or `error` is NULL).
+/// The HTTP status of the response the error was made from.
+///
+/// @param error The error; borrowed, NULL allowed.
+/// @return The HTTP status (e.g. 404 for a `CBK_ERROR_API`); 0 when there was
+///     no HTTP response, or for a NULL `error`.
 #[no_mangle]
 pub unsafe extern "C" fn cbk_error_http_status(error: *const cbk_error) -> c_int {
     guard_or(0, || {
@@ -161,8 +178,12 @@ pub unsafe extern "C" fn cbk_error_http_status(error: *const cbk_error) -> c_int
 }
 
 /// The error as JSON:
-/// `{"status":"API","code":"NOT_FOUND","message":"...","httpStatus":404}`.
-/// Free the result with `cbk_string_free`. NULL for a NULL `error`.
+/// `{"status":"API","code":"NOT_FOUND","message":"...","httpStatus":404}`,
+/// `status` spelt as cbk_status_name() spells it.
+///
+/// @param error The error; borrowed, NULL allowed.
+/// @return The JSON text, owned by the caller and freed with
+///     cbk_string_free(); NULL for a NULL `error`.
 #[no_mangle]
 pub unsafe extern "C" fn cbk_error_to_json(error: *const cbk_error) -> *mut c_char {
     guard_or(std::ptr::null_mut(), || {
@@ -180,7 +201,10 @@ pub unsafe extern "C" fn cbk_error_to_json(error: *const cbk_error) -> *mut c_ch
     })
 }
 
-/// Free an error. NULL is accepted and ignored.
+/// Free an error.
+///
+/// @param error The error, owned by the caller and given up here (strings
+///     borrowed from it become invalid); NULL is accepted and ignored.
 #[no_mangle]
 pub unsafe extern "C" fn cbk_error_free(error: *mut cbk_error) {
     if error.is_null() {

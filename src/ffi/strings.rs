@@ -60,8 +60,10 @@ pub(crate) fn into_raw_string(s: String) -> *mut c_char {
 /// Free a string returned by this library.
 ///
 /// Every `char *` the library returns is owned by the caller and must be
-/// released exactly once with this function (not with `free()`). NULL is
-/// accepted and ignored.
+/// released exactly once with this function: never with `free()`, since the
+/// library's allocator need not be the caller's.
+///
+/// @param s The string, given up here; NULL is accepted and ignored.
 #[no_mangle]
 pub unsafe extern "C" fn cbk_string_free(s: *mut c_char) {
     if s.is_null() {
@@ -74,9 +76,43 @@ pub unsafe extern "C" fn cbk_string_free(s: *mut c_char) {
     })
 }
 
-/// The library version, e.g. `"0.1.0"`: the same text as
-/// `CHATBOTKIT_VERSION`. A static string; do not free it.
+/// The library's version, e.g. `"0.1.0"`: what was loaded at run time, which
+/// may be newer than the header a program was compiled with
+/// (`CHATBOTKIT_VERSION`).
+///
+/// @return A static string: never NULL, never freed.
 #[no_mangle]
 pub extern "C" fn cbk_version() -> *const c_char {
     concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
+}
+
+// The header's version macros are text in cbindgen.toml (cbindgen writes no
+// string constant): this test fails when they drift from Cargo.toml.
+#[cfg(test)]
+mod version_tests {
+    #[test]
+    fn header_version_macros_follow_cargo_toml() {
+        let header = include_str!("../../include/chatbotkit.h");
+        for (name, value) in [
+            (
+                "CHATBOTKIT_VERSION",
+                format!("\"{}\"", env!("CARGO_PKG_VERSION")),
+            ),
+            (
+                "CHATBOTKIT_VERSION_MAJOR",
+                env!("CARGO_PKG_VERSION_MAJOR").to_owned(),
+            ),
+            (
+                "CHATBOTKIT_VERSION_MINOR",
+                env!("CARGO_PKG_VERSION_MINOR").to_owned(),
+            ),
+            (
+                "CHATBOTKIT_VERSION_PATCH",
+                env!("CARGO_PKG_VERSION_PATCH").to_owned(),
+            ),
+        ] {
+            let line = format!("#define {name} {value}\n");
+            assert!(header.contains(&line), "include/chatbotkit.h lacks `{line}`: update cbindgen.toml's after_includes and run `make header`");
+        }
+    }
 }

@@ -13,15 +13,16 @@ use crate::runtime::task::Task;
 /// Receives the outcome of an async call, exactly once, on a library thread:
 /// `response_json` on success (and `error` NULL), or `error` on failure
 /// (and `response_json` NULL); a cancelled task gets `CBK_ERROR_CANCELLED`.
-/// Both are borrowed for the call only: copy what you keep.
+/// Both are borrowed for the call only: copy what you keep (cbk_task_wait()
+/// returns copies).
 ///
 /// Callbacks run on the library's worker threads (one per core, 8 MiB
 /// stacks), as their tasks finish: callbacks of different tasks may run at
 /// the same time, on different threads. A callback that blocks holds up
-/// only its own worker. It may call the library's blocking functions
-/// (`_create`, `_fetch`, `cbk_task_wait` on another task): its worker's
+/// only its own worker. It may call the library's blocking functions (the
+/// creates, the fetches, cbk_task_wait() on another task): its worker's
 /// other work is first handed to another thread, so nothing stalls.
-/// `cbk_task_wait` on its own task fails with `CBK_ERROR_INVALID_ARGUMENT`.
+/// cbk_task_wait() on its own task fails with `CBK_ERROR_INVALID_ARGUMENT`.
 pub type cbk_callback = Option<
     unsafe extern "C" fn(
         user_data: *mut c_void,
@@ -31,7 +32,7 @@ pub type cbk_callback = Option<
 >;
 
 /// An async call in flight or done. Owned by the caller and released with
-/// `cbk_task_free` (which does not cancel). Safe to use from many threads.
+/// cbk_task_free() (which does not cancel). Safe to use from many threads.
 pub struct cbk_task {
     task: Task<String>,
 }
@@ -91,11 +92,16 @@ where
     Ok(Box::into_raw(Box::new(cbk_task { task })))
 }
 
-/// Cancel a task. If its callback has not started yet, it runs with
-/// `CBK_ERROR_CANCELLED` (code `CANCELLED`) as soon as possible: before the
-/// request is sent, while waiting for the server, or during a retry delay.
+/// Cancel a task.
+///
+/// If its callback has not started yet, it runs with `CBK_ERROR_CANCELLED`
+/// (code `CANCELLED`) as soon as possible: before the request is sent, while
+/// waiting for the server, during a retry delay, or while a stream is read.
 /// If it already started, nothing happens. In a forked child, a task started
-/// before the fork is not affected. NULL is ignored.
+/// before the fork is not affected. The handle stays the caller's: free it
+/// with cbk_task_free().
+///
+/// @param task The task; borrowed, NULL is ignored.
 #[no_mangle]
 pub unsafe extern "C" fn cbk_task_cancel(task: *mut cbk_task) {
     guard_or((), || {
@@ -107,13 +113,23 @@ pub unsafe extern "C" fn cbk_task_cancel(task: *mut cbk_task) {
 }
 
 /// Block until the task is done (its callback, if any, has returned) and
-/// return a copy of what the callback got: the response JSON (free it with
-/// `cbk_string_free`), or NULL with a copy of the error stored in `*error`.
+/// return a copy of what the callback got.
+///
 /// May be called any number of times, from many threads at once, with or
-/// without a callback, and from another task's callback. Fails at once with
-/// `CBK_ERROR_INVALID_ARGUMENT` where it could never return: from the task's
-/// own callback, from the log callback, and in a forked child on a task
-/// started before the fork.
+/// without a callback, and from another task's callback.
+///
+/// @param task The task; borrowed for the call.
+/// @param[out] error NULL, or where to store a copy of the task's error (owned
+///     by the caller, freed with cbk_error_free()); left untouched on success.
+/// @return A copy of the response JSON, owned by the caller and freed with
+///     cbk_string_free(); NULL when the task failed, with `*error` set.
+///
+/// @par Errors
+/// The task's own error (see the call that started it), including
+/// `CBK_ERROR_CANCELLED`. `CBK_ERROR_INVALID_ARGUMENT` at once for a NULL
+/// `task`, and where the wait could never return: from the task's own
+/// callback, from the log callback or a stream's `on_item`, and in a forked
+/// child on a task started before the fork.
 #[no_mangle]
 pub unsafe extern "C" fn cbk_task_wait(
     task: *mut cbk_task,
@@ -127,8 +143,11 @@ pub unsafe extern "C" fn cbk_task_wait(
 }
 
 /// Release a task handle. Does not cancel: the call goes on, its callback
-/// still runs, and its resources are released when it finishes. NULL is
-/// ignored.
+/// still runs, and its resources are released when it finishes.
+///
+/// @param task The task, owned by the caller and given up here; NULL is
+///     ignored. Other threads must be done with it (a cbk_task_wait() on it
+///     returned).
 #[no_mangle]
 pub unsafe extern "C" fn cbk_task_free(task: *mut cbk_task) {
     if task.is_null() {
