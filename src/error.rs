@@ -105,9 +105,9 @@ impl Error {
         Error::new(Status::Cancelled, "the request was cancelled")
     }
 
-    /// The SDK's `TimeoutError`: code and message are both the name.
-    pub fn timeout() -> Error {
-        Error::new(Status::Timeout, TIMEOUT_ERROR)
+    /// The SDK's `TimeoutError` (its code), saying which limit was hit.
+    pub fn timeout(message: impl Into<String>) -> Error {
+        Error::new(Status::Timeout, message)
     }
 }
 

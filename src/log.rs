@@ -1,11 +1,17 @@
 //! The library's own log: one optional sink set by the host (through
 //! `cbk_set_log_callback`), never a global Rust logger.
 //!
-//! Lines name the method, the URL path (no host credentials, no query), the
-//! attempt, the status or failure and the elapsed time. Headers are never
-//! logged, so neither is the secret.
+//! Lines name the method, the URL without its query (scheme, host, port and
+//! path), the attempt, the status or failure and the elapsed time. Headers
+//! are never logged, so neither is the secret.
+//!
+//! With no sink set, `CHATBOTKIT_LOG` (`error`, `warn`, `info`, `debug`)
+//! sends the lines to standard error: a way to look inside an application
+//! without changing it.
 
-use std::sync::atomic::{AtomicPtr, Ordering};
+use std::collections::HashSet;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicPtr, AtomicU8, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -66,17 +72,144 @@ pub fn set_sink(install: Option<(SinkKey, &dyn Fn() -> Sink)>) {
     );
 }
 
-fn current(level: Level) -> Option<&'static Installed> {
+/// Where a line at `level` goes, if anywhere.
+enum Destination {
+    Sink(&'static Installed),
+    Stderr,
+}
+
+fn destination(level: Level) -> Option<Destination> {
     // CURRENT is null or a pointer leaked in `set_sink`, never freed.
     // SAFETY: so it is valid for 'static.
-    unsafe { CURRENT.load(Ordering::Acquire).as_ref() }.filter(|i| level <= i.key.max_level)
+    match unsafe { CURRENT.load(Ordering::Acquire).as_ref() } {
+        Some(installed) => {
+            (level <= installed.key.max_level).then_some(Destination::Sink(installed))
+        }
+        None => (Some(level) <= environment_level()).then_some(Destination::Stderr),
+    }
+}
+
+/// Whether a line at `level` would go anywhere: what a costly line checks
+/// before it gathers what it says.
+pub fn enabled(level: Level) -> bool {
+    destination(level).is_some()
+}
+
+/// `CHATBOTKIT_LOG`, read once: an atomic rather than a lock, so that
+/// fork() cannot leave it held.
+fn environment_level() -> Option<Level> {
+    const UNREAD: u8 = u8::MAX;
+    static LEVEL: AtomicU8 = AtomicU8::new(UNREAD);
+    let level = match LEVEL.load(Ordering::Relaxed) {
+        UNREAD => {
+            let level = std::env::var("CHATBOTKIT_LOG")
+                .ok()
+                .and_then(|v| parse_level(&v))
+                .map_or(0, |l| l as u8);
+            LEVEL.store(level, Ordering::Relaxed);
+            level
+        }
+        level => level,
+    };
+    [Level::Error, Level::Warn, Level::Info, Level::Debug]
+        .into_iter()
+        .find(|l| *l as u8 == level)
+}
+
+/// A `CHATBOTKIT_LOG` value: a level's name in any letter case, or its number.
+fn parse_level(value: &str) -> Option<Level> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "error" | "1" => Some(Level::Error),
+        "warn" | "warning" | "2" => Some(Level::Warn),
+        "info" | "3" => Some(Level::Info),
+        "debug" | "4" => Some(Level::Debug),
+        _ => None,
+    }
 }
 
 fn emit(level: Level, message: impl FnOnce() -> String) {
-    if let Some(installed) = current(level) {
-        let message = message();
-        crate::runtime::no_blocking("the log callback", || (installed.sink)(level, &message));
+    match destination(level) {
+        None => {}
+        Some(Destination::Sink(installed)) => {
+            let message = message();
+            crate::runtime::no_blocking("the log callback", || (installed.sink)(level, &message));
+        }
+        Some(Destination::Stderr) => {
+            let name = match level {
+                Level::Error => "error",
+                Level::Warn => "warn",
+                Level::Info => "info",
+                Level::Debug => "debug",
+            };
+            let line = format!("chatbotkit: {name}: {}\n", message());
+            // One write(2) per line, without Rust's stderr lock: lines of
+            // different threads do not interleave, and a fork() while
+            // another thread logs leaves no lock held in the child.
+            // SAFETY: the buffer is valid for its length; fd 2 may be
+            // closed, and then the write fails harmlessly.
+            unsafe { libc::write(2, line.as_ptr().cast(), line.len()) };
+        }
     }
+}
+
+/// A detail (`CBK_LOG_DEBUG`), made only when someone reads it.
+pub fn debug(message: impl FnOnce() -> String) {
+    emit(Level::Debug, message);
+}
+
+/// The URL as lines and messages show it: no query (it may carry anything)
+/// and no credentials (requests never have any).
+pub fn target(url: &url::Url) -> String {
+    format!(
+        "{}://{}{}{}",
+        url.scheme(),
+        url.host_str().unwrap_or(""),
+        url.port().map(|p| format!(":{p}")).unwrap_or_default(),
+        url.path()
+    )
+}
+
+/// Report whether a response came over a new connection or a pooled one
+/// (`CBK_LOG_DEBUG`), with what TLS negotiated through ALPN.
+pub fn connection(url: &url::Url, resp: &reqwest::Response) {
+    if !enabled(Level::Debug) {
+        return;
+    }
+    use hyper_util::client::legacy::connect::HttpInfo;
+    let Some(info) = resp.extensions().get::<HttpInfo>() else {
+        return;
+    };
+    /// Connections seen, by their two ends: a pair not seen before is a new
+    /// connection. Bounded; forgetting only turns "reused" into "opened".
+    static SEEN: Mutex<Option<HashSet<(SocketAddr, SocketAddr)>>> = Mutex::new(None);
+    let ends = (info.local_addr(), info.remote_addr());
+    let new = {
+        let mut seen = SEEN.lock().unwrap_or_else(|p| p.into_inner());
+        let seen = seen.get_or_insert_with(HashSet::new);
+        if seen.len() >= 4096 {
+            seen.clear();
+        }
+        seen.insert(ends)
+    };
+    let protocol = match resp.version() {
+        http::Version::HTTP_2 => "HTTP/2",
+        http::Version::HTTP_10 => "HTTP/1.0",
+        _ => "HTTP/1.1",
+    };
+    let alpn = match (url.scheme(), resp.version()) {
+        ("https", http::Version::HTTP_2) => ", ALPN h2",
+        ("https", _) => ", ALPN http/1.1 or none",
+        _ => "",
+    };
+    emit(Level::Debug, || {
+        format!(
+            "connection to {} ({}) from {} {}: {protocol}{alpn}",
+            url.host_str().unwrap_or(""),
+            ends.1,
+            ends.0,
+            if new { "opened" } else { "reused" },
+        )
+    });
 }
 
 /// Report one attempt of a request and what happens next.
@@ -104,7 +237,7 @@ pub fn attempt(
         format!(
             "{} {} attempt {} -> {} in {} ms{}",
             req.method,
-            req.url.path(),
+            target(&req.url),
             attempt,
             what,
             elapsed.as_millis(),

@@ -229,6 +229,12 @@ impl ServerCertVerifier for Verifier {
         {
             pinned.check_dates(now)?;
             verify_server_name(&cert, server_name)?;
+            crate::log::debug(|| {
+                format!(
+                    "TLS: the certificate of {} is the one pinned by `caCertificatePem`",
+                    server_name.to_str()
+                )
+            });
             return Ok(ServerCertVerified::assertion());
         }
         let stale: Vec<&Extra> = self
@@ -254,6 +260,17 @@ impl ServerCertVerifier for Verifier {
             })?;
         }
         verify_server_name(&cert, server_name)?;
+        crate::log::debug(|| {
+            format!(
+                "TLS: the certificate of {} is valid ({})",
+                server_name.to_str(),
+                if self.extra.is_empty() {
+                    "system trust store"
+                } else {
+                    "system trust store and `caCertificatePem`"
+                }
+            )
+        });
         Ok(ServerCertVerified::assertion())
     }
 
@@ -263,6 +280,9 @@ impl ServerCertVerifier for Verifier {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
+        // rustls asks for this check only in a TLS 1.2 handshake: the one
+        // place that tells the version negotiated.
+        crate::log::debug(|| format!("TLS 1.2 handshake ({:?})", dss.scheme));
         verify_tls12_signature(
             message,
             cert,
@@ -277,6 +297,8 @@ impl ServerCertVerifier for Verifier {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
+        // Asked only in a TLS 1.3 handshake, as above.
+        crate::log::debug(|| format!("TLS 1.3 handshake ({:?})", dss.scheme));
         verify_tls13_signature(
             message,
             cert,

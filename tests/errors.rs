@@ -431,7 +431,15 @@ fn timeout_is_retried_when_retry_timeout_is_true() {
         );
         let ms = elapsed_ms(start);
         err.assert_is(TIMEOUT, "TimeoutError");
-        assert_eq!(err.message, "TimeoutError");
+        // Which limit, which request, how many attempts: the SDK's bare
+        // "TimeoutError" tells none of it.
+        let tail = "/id1/session/create: the response headers did not arrive within `timeout` (120 ms), after 3 attempts";
+        assert!(
+            err.message.starts_with(&format!("POST {}/", server.uri()))
+                && err.message.ends_with(tail),
+            "{}",
+            err.message
+        );
         assert_eq!(err.http_status, 0);
         assert_eq!(err.json_value()["status"], json!("TIMEOUT"));
         assert_eq!(received(&server).len(), 3, "{kind:?}: 1 + 2 retries");
@@ -451,7 +459,12 @@ fn timeout_is_not_retried_when_retry_timeout_is_false() {
     );
     let ms = elapsed_ms(start);
     err.assert_is(TIMEOUT, "TimeoutError");
-    assert_eq!(err.message, "TimeoutError");
+    assert!(
+        err.message
+            .ends_with("within `timeout` (120 ms), after 1 attempt"),
+        "{}",
+        err.message
+    );
     assert_eq!(received(&server).len(), 1);
     assert!(ms < 550, "one 120 ms attempt took {ms} ms");
 }
@@ -509,6 +522,12 @@ fn a_stalled_body_is_bounded_by_the_timeout_too() {
     );
     let ms = elapsed_ms(start);
     err.assert_is(TIMEOUT, "TimeoutError");
+    assert!(
+        err.message
+            .contains("the response body did not arrive within `timeout` (200 ms)"),
+        "{}",
+        err.message
+    );
     assert!(ms < 1500, "body read must be bounded, took {ms} ms");
 }
 

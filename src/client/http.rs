@@ -144,10 +144,25 @@ pub async fn send(
                     // now, not at the next call.
                     tokio::task::yield_now().await;
                 }
-                return outcome;
+                return outcome.map_err(|e| timed_out_where(e, req, attempt));
             }
         }
     }
+}
+
+/// A timeout says which request it ended and after how many attempts: the
+/// limit alone does not tell a slow server from a dead one.
+fn timed_out_where(mut e: Error, req: &Request, attempts: u32) -> Error {
+    if e.status == Status::Timeout {
+        e.message = format!(
+            "{} {}: {}, after {attempts} attempt{}",
+            req.method,
+            log::target(&req.url),
+            e.message,
+            if attempts == 1 { "" } else { "s" }
+        );
+    }
+    e
 }
 
 /// Whether the server said it closes the connection after this response.
@@ -204,7 +219,12 @@ async fn attempt_once(
     stream: bool,
 ) -> Result<Response> {
     // The timeout covers the redirects too, as the SDK's covers fetch.
-    let resp = within(policy.timeout, follow_redirects(http, proxy_of, req)).await??;
+    let resp = within(
+        policy.timeout,
+        "the response headers",
+        follow_redirects(http, proxy_of, req),
+    )
+    .await??;
 
     // Taken apart, so that the head is moved out rather than copied.
     let (head, body) = http::Response::<reqwest::Body>::from(resp).into_parts();
@@ -223,16 +243,20 @@ async fn attempt_once(
             unread: Some(body),
         });
     }
-    let body = within(policy.timeout, read_body(body, policy.max_response_bytes))
-        .await
-        .map_err(|e| Error {
-            http_status: status.as_u16(),
-            ..e
-        })?
-        .map_err(|e| Error {
-            http_status: status.as_u16(),
-            ..e
-        })?;
+    let body = within(
+        policy.timeout,
+        "the response body",
+        read_body(body, policy.max_response_bytes),
+    )
+    .await
+    .map_err(|e| Error {
+        http_status: status.as_u16(),
+        ..e
+    })?
+    .map_err(|e| Error {
+        http_status: status.as_u16(),
+        ..e
+    })?;
     Ok(Response {
         status,
         reason,
@@ -287,10 +311,16 @@ async fn follow_redirects(
                     .map_err(|e| transport_error(&method, &url, e, proxy_of))?;
             }
         }
+        if log::enabled(log::Level::Debug) {
+            if let Some(proxy) = proxy_of(&url) {
+                log::debug(|| format!("{method} {} goes through proxy {proxy}", log::target(&url)));
+            }
+        }
         let resp = http
             .execute(request)
             .await
             .map_err(|e| transport_error(&method, &url, e, proxy_of))?;
+        log::connection(&url, &resp);
         let status = resp.status().as_u16();
         let location = resp.headers().get(LOCATION).and_then(|v| v.to_str().ok());
         let (true, Some(location)) = (matches!(status, 301 | 302 | 303 | 307 | 308), location)
@@ -321,11 +351,25 @@ async fn follow_redirects(
                 headers.to_mut().remove(name);
             }
         }
-        if next.origin() != url.origin() {
+        let cross_origin = next.origin() != url.origin();
+        if cross_origin {
             for name in [AUTHORIZATION, COOKIE, PROXY_AUTHORIZATION] {
                 headers.to_mut().remove(name);
             }
         }
+        log::debug(|| {
+            format!(
+                "{} {}: {status} redirect to {method} {}{}",
+                req.method,
+                log::target(&url),
+                log::target(&next),
+                if cross_origin {
+                    " (another origin: credentials dropped)"
+                } else {
+                    ""
+                }
+            )
+        });
         url = next;
     }
     Err(Error::network(format!(
@@ -347,13 +391,17 @@ fn form_data_escape(name: &str) -> String {
 /// `TimeoutError`.
 pub(crate) async fn within<F: std::future::Future>(
     limit: Option<Duration>,
+    awaited: &str,
     fut: F,
 ) -> Result<F::Output> {
     match limit {
         None => Ok(fut.await),
-        Some(limit) => tokio::time::timeout(limit, fut)
-            .await
-            .map_err(|_| Error::timeout()),
+        Some(limit) => tokio::time::timeout(limit, fut).await.map_err(|_| {
+            Error::timeout(format!(
+                "{awaited} did not arrive within `timeout` ({} ms)",
+                limit.as_millis()
+            ))
+        }),
     }
 }
 
@@ -412,7 +460,10 @@ pub(crate) async fn next_chunk(body: &mut reqwest::Body) -> Result<Option<bytes:
 /// Map a reqwest failure before the response headers.
 fn transport_error(method: &Method, url: &Url, e: reqwest::Error, proxy_of: ProxyOf<'_>) -> Error {
     if e.is_timeout() {
-        return Error::timeout();
+        return Error::timeout(format!(
+            "the connection to {} was not made within `connectTimeout`",
+            url.host_str().unwrap_or("")
+        ));
     }
     let connecting = e.is_connect();
     let detail = crate::tls::describe_failure(&e, url.host_str().unwrap_or(""))

@@ -6,6 +6,7 @@ use std::time::Duration;
 use bytes::BytesMut;
 use http::header::{HeaderValue, ACCEPT};
 
+use super::error::Status;
 use super::http::{next_chunk, within, Policy, Request};
 use super::{Client, Error, Result};
 
@@ -64,6 +65,17 @@ impl Client {
             .redact
             .outcome(lines.next().await.map_err(|e| Error {
                 http_status: status,
+                message: match e.status {
+                    // Which stream stalled, and after how much of it.
+                    Status::Timeout => format!(
+                        "{} {}: {} (after {items} item{})",
+                        request.method,
+                        crate::log::target(&request.url),
+                        e.message,
+                        if items == 1 { "" } else { "s" }
+                    ),
+                    _ => e.message,
+                },
                 ..e
             }))?
         {
@@ -125,7 +137,7 @@ impl Lines {
                 let line = self.buf.split();
                 return self.text(&line);
             }
-            match within(self.idle, next_chunk(&mut self.body)).await?? {
+            match within(self.idle, "the next line", next_chunk(&mut self.body)).await?? {
                 Some(chunk) => self.buf.extend_from_slice(&chunk),
                 None => self.ended = true,
             }
