@@ -135,11 +135,10 @@ uninstall:
 test-install: build
 	scripts/test-install.sh
 
-# The Debian packages the tests and docs use (run as root; `make test` itself
-# installs nothing). On another system, install their equivalents.
-DEBIAN_PACKAGES := valgrind cmake pkg-config doxygen man-db libcjson-dev golang-go python3-venv nodejs npm openssl
+# The Debian packages the tests, docs and examples use, those missing only
+# (run as root; `make test` itself installs nothing).
 deps:
-	apt-get update -qq && apt-get install -y -qq --no-install-recommends $(DEBIAN_PACKAGES) >/dev/null
+	scripts/install-deps.sh
 
 $(TEST_PYTHON):
 	$(PYTHON) -m venv $(VENV)
