@@ -13,8 +13,8 @@ if [[ ! -s "$audit" ]]; then
     exit 1
 fi
 mapfile -t secrets < <(
-    { grep -rhoE 'sk_[A-Za-z0-9_]{6,}' "$root/tests" "$root/bindings/python/tests" "$root/scripts" "$root/standin" \
-        --include='*.c' --include='*.h' --include='*.cpp' --include='*.rs' --include='*.py' --include='*.sh' --include='Makefile' || true
+    { grep -rhoE 'sk_[A-Za-z0-9_]{6,}' "$root/tests" "$root/bindings/python/tests" "$root/bindings/go" "$root/scripts" "$root/standin" \
+        --include='*.c' --include='*.h' --include='*.cpp' --include='*.rs' --include='*.py' --include='*.sh' --include='*.go' --include='Makefile' || true
       echo sk_standin_demo; } | sort -u)
 leaks=0
 for s in "${secrets[@]}"; do
