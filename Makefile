@@ -192,8 +192,10 @@ test-faults: build
 test-cpp: build
 	$(MAKE) -C tests/cpp check LIBDIR=$(BUILD_DIR)
 
-test-python: build $(TEST_PYTHON)
-	$(TEST_PYTHON) -m pytest -q -p no:cacheprovider tests/python bindings/python/tests
+# Builds the wheel (with the library inside), installs it into a fresh venv
+# and tests it there, with no CHATBOTKIT_LIB; then the ctypes tests.
+test-python: build
+	PYTHON=$(PYTHON) bindings/python/test.sh
 
 test-go: build
 	bindings/go/test.sh
@@ -221,4 +223,4 @@ docs-check: build docs
 clean:
 	$(CARGO) clean
 	for d in examples-c tests/c tests/c/async tests/cpp tests/badinput tests/faults bench; do $(MAKE) -C $$d clean; done
-	rm -rf bench/perf/build bindings/python/build bindings/python/*.egg-info fuzz/target
+	rm -rf bench/perf/build bindings/python/build bindings/python/*.egg-info bindings/python/.mypy_cache fuzz/target
