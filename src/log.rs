@@ -170,8 +170,9 @@ pub fn target(url: &url::Url) -> String {
 }
 
 /// Report whether a response came over a new connection or a pooled one
-/// (`CBK_LOG_DEBUG`), with what TLS negotiated through ALPN.
-pub fn connection(url: &url::Url, resp: &reqwest::Response) {
+/// (`CBK_LOG_DEBUG`), with what TLS negotiated through ALPN. `redact` is
+/// the request's: after a redirect, the server chose the host.
+pub fn connection(url: &url::Url, resp: &reqwest::Response, redact: impl Fn(String) -> String) {
     if !enabled(Level::Debug) {
         return;
     }
@@ -202,13 +203,13 @@ pub fn connection(url: &url::Url, resp: &reqwest::Response) {
         _ => "",
     };
     emit(Level::Debug, || {
-        format!(
+        redact(format!(
             "connection to {} ({}) from {} {}: {protocol}{alpn}",
             url.host_str().unwrap_or(""),
             ends.1,
             ends.0,
             if new { "opened" } else { "reused" },
-        )
+        ))
     });
 }
 

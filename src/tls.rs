@@ -229,11 +229,10 @@ impl ServerCertVerifier for Verifier {
         {
             pinned.check_dates(now)?;
             verify_server_name(&cert, server_name)?;
+            // The name is left out: after a redirect the server chose it,
+            // and this layer cannot redact; the connection line names it.
             crate::log::debug(|| {
-                format!(
-                    "TLS: the certificate of {} is the one pinned by `caCertificatePem`",
-                    server_name.to_str()
-                )
+                "TLS: the server's certificate is the one pinned by `caCertificatePem`".to_owned()
             });
             return Ok(ServerCertVerified::assertion());
         }
@@ -262,8 +261,7 @@ impl ServerCertVerifier for Verifier {
         verify_server_name(&cert, server_name)?;
         crate::log::debug(|| {
             format!(
-                "TLS: the certificate of {} is valid ({})",
-                server_name.to_str(),
+                "TLS: the server's certificate is valid for its name ({})",
                 if self.extra.is_empty() {
                     "system trust store"
                 } else {

@@ -402,8 +402,15 @@ fn an_echoed_credential_is_redacted_from_log_lines() {
         .iter()
         .any(|r| r.target().contains(SECRET)));
     let lines = LOG_LINES.lock().unwrap().clone();
-    let ours: Vec<&String> = lines.iter().filter(|l| l.contains("log-echo-id")).collect();
+    let ours: Vec<&String> = lines
+        .iter()
+        .filter(|l| l.contains("log-echo-id") && l.contains(" attempt "))
+        .collect();
     assert_eq!(ours.len(), 2, "a retry and a failure: {lines:#?}");
+    assert!(
+        lines.iter().any(|l| l.contains(" redirect to ")),
+        "the redirect hops are logged (redacted, checked below): {lines:#?}"
+    );
     for line in &lines {
         assert_clean("log line", line);
     }

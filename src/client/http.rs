@@ -313,14 +313,19 @@ async fn follow_redirects(
         }
         if log::enabled(log::Level::Debug) {
             if let Some(proxy) = proxy_of(&url) {
-                log::debug(|| format!("{method} {} goes through proxy {proxy}", log::target(&url)));
+                log::debug(|| {
+                    req.redact.text(format!(
+                        "{method} {} goes through proxy {proxy}",
+                        log::target(&url)
+                    ))
+                });
             }
         }
         let resp = http
             .execute(request)
             .await
             .map_err(|e| transport_error(&method, &url, e, proxy_of))?;
-        log::connection(&url, &resp);
+        log::connection(&url, &resp, |line| req.redact.text(line));
         let status = resp.status().as_u16();
         let location = resp.headers().get(LOCATION).and_then(|v| v.to_str().ok());
         let (true, Some(location)) = (matches!(status, 301 | 302 | 303 | 307 | 308), location)
@@ -357,8 +362,9 @@ async fn follow_redirects(
                 headers.to_mut().remove(name);
             }
         }
+        // Redacted: a hostile server may echo the credential into Location.
         log::debug(|| {
-            format!(
+            req.redact.text(format!(
                 "{} {}: {status} redirect to {method} {}{}",
                 req.method,
                 log::target(&url),
@@ -368,7 +374,7 @@ async fn follow_redirects(
                 } else {
                     ""
                 }
-            )
+            ))
         });
         url = next;
     }

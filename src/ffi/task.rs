@@ -16,6 +16,10 @@ use crate::runtime::task::Task;
 /// Both are borrowed for the call only: copy what you keep (cbk_task_wait()
 /// returns copies).
 ///
+/// The callback may run before the `_async` call that started the task has
+/// returned, on another thread: have `user_data` ready before the call, and
+/// do not expect the task handle to be stored yet.
+///
 /// Callbacks run on the library's worker threads (one per core, 8 MiB
 /// stacks), as their tasks finish: callbacks of different tasks may run at
 /// the same time, on different threads. A callback that blocks holds up
@@ -147,7 +151,7 @@ pub unsafe extern "C" fn cbk_task_wait(
 ///
 /// @param task The task, owned by the caller and given up here; NULL is
 ///     ignored. Other threads must be done with it (a cbk_task_wait() on it
-///     returned).
+///     returned). It may be freed from its own callback.
 #[no_mangle]
 pub unsafe extern "C" fn cbk_task_free(task: *mut cbk_task) {
     if task.is_null() {

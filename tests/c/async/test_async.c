@@ -604,6 +604,41 @@ static void test_wait_on_own_task_from_its_callback_fails(void)
     cbk_conversation_session_client_free(c);
 }
 
+/* The handle is freed from its own callback, as the header allows (valgrind
+   checks nothing is used after it or leaked). */
+static _Atomic(cbk_task *) g_free_me;
+static atomic_int g_freed_in_callback;
+
+static void free_own_task(rec_t *r)
+{
+    (void)r;
+    cbk_task *self = NULL;
+    for (int i = 0; i < 2000 && (self = atomic_load(&g_free_me)) == NULL; i++)
+        sleep_ms(1);
+    if (self != NULL) {
+        cbk_task_free(self);
+        atomic_fetch_add(&g_freed_in_callback, 1);
+    }
+}
+
+static void test_free_task_from_its_own_callback(void)
+{
+    cbk_conversation_session_client *c = conv_client(NULL);
+    REQUIRE(c != NULL);
+    rec_t r;
+    rec_init(&r);
+    r.inner = free_own_task;
+    atomic_store(&g_free_me, NULL);
+    cbk_task *t = cbk_conversation_session_client_create_async(c, "slow-50", NULL, rec_callback, &r, NULL);
+    REQUIRE(t != NULL);
+    atomic_store(&g_free_me, t);
+    REC_WAIT(&r);
+    CHECK(is_session(r.json));
+    CHECK_INT_EQ(atomic_load(&g_freed_in_callback), 1);
+    rec_destroy(&r);
+    cbk_conversation_session_client_free(c);
+}
+
 int main(void)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -628,5 +663,6 @@ int main(void)
     RUN(test_null_task_functions);
     RUN(test_cancelled_retry_never_sent);
     RUN(test_wait_on_own_task_from_its_callback_fails);
+    RUN(test_free_task_from_its_own_callback);
     return test_summary();
 }
