@@ -173,6 +173,10 @@ type call struct {
 	// goroutine, because it cannot unwind through the library's C frames.
 	panicked   bool
 	panicValue any
+	// cutByCtx is set when an item was held back because ctx was done:
+	// the stream then ends "stopped" with success, which must still read
+	// as ctx's error.
+	cutByCtx bool
 }
 
 // item delivers one stream item; false stops the stream.
@@ -182,6 +186,7 @@ func (c *call) item(s string) (goOn bool) {
 	}
 	select {
 	case <-c.ctxDone:
+		c.cutByCtx = true
 		return false
 	default:
 	}
@@ -261,6 +266,9 @@ func (h *handle) do(ctx context.Context, c *call, r request) (string, error) {
 			c.err.cause = ctx.Err()
 		}
 		return "", c.err
+	}
+	if c.cutByCtx {
+		return "", newError(StatusCancelled, "CANCELLED", "the stream was stopped: its context is done", ctx.Err())
 	}
 	return c.result, nil
 }

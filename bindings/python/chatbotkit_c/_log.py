@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ctypes
 import logging
+import os
 from typing import Optional, Union
 
 from . import _calls, _library
@@ -64,7 +65,12 @@ def enable_logging(level: Union[int, str, None] = None) -> None:
     this again after changing levels. It is done once automatically when
     the library loads (at the first client), with the levels configured by
     then; by default (root at WARNING) that is warnings and errors, which go
-    nowhere unless your application configures logging.
+    nowhere unless your application configures logging. When the
+    environment sets ``CHATBOTKIT_LOG``, the library writes its lines to
+    standard error instead, and nothing is installed until this is called.
+
+    The library has one log callback per process: this replaces any other
+    one (another binding's, or C code's in the same process).
 
     Lines come from library threads, possibly several at once; they never
     contain the secret.
@@ -85,5 +91,13 @@ def _off_at_exit() -> None:
         lib.cbk_set_log_callback(0, None, None)
 
 
-_library.on_load.append(_install)
+def _install_on_load(lib: ctypes.CDLL) -> None:
+    # CHATBOTKIT_LOG asks the library itself for lines on stderr, which a
+    # callback would silence: then only an explicit enable_logging() wins.
+    if os.environ.get("CHATBOTKIT_LOG"):
+        return
+    _install(lib)
+
+
+_library.on_load.append(_install_on_load)
 _calls.at_shutdown.append(_off_at_exit)
