@@ -3,7 +3,12 @@
 #   make demo    build everything, mint sessions through the C examples
 #                (against the loopback stand-in, or the real API when
 #                CHATBOTKIT_API_SECRET is set)
-#   make test    every test: Rust, C under valgrind, Python, SDK parity
+#   make test    every test: Rust, C and C++ under valgrind, Python, Go,
+#                the stand-in, SDK parity, docs, install (installs nothing
+#                outside target/; `make deps` installs what it needs)
+#   make header  regenerate include/chatbotkit.h (pinned cbindgen)
+#   make docs    man pages and HTML into target/docs
+#   make install / uninstall   (GNU directory variables, DESTDIR)
 
 CARGO   ?= cargo
 empty :=
@@ -63,19 +68,25 @@ pc_path = $(patsubst $(prefix)/%,$${prefix}/%,$(1))
 # A path relative to the CMake package's directory, so that the package
 # finds a moved install from its own location.
 cmake_rel = $(shell realpath -m --relative-to='$(cmakedir)' '$(1)')
-# Every file `make install` writes is listed here; `make uninstall` removes
-# exactly these.
-MANIFEST := $(docdir)/install-manifest.txt
+# What `make install` writes besides the docs; `make uninstall` removes
+# these, the man pages of the library's names (cbk_*, CBK_*, CHATBOTKIT_*
+# and libchatbotkit) and the docdir, which is the package's own.
+INSTALLED := $(addprefix $(libdir)/,libchatbotkit.so.$(VERSION) libchatbotkit.so.$(VERSION_MAJOR) libchatbotkit.so libchatbotkit.a) \
+             $(addprefix $(includedir)/,chatbotkit.h chatbotkit.hpp) $(pkgconfigdir)/chatbotkit.pc \
+             $(addprefix $(cmakedir)/,chatbotkitConfig.cmake chatbotkitConfigVersion.cmake)
+MAN_GLOBS := cbk_*.3 CBK_*.3 CHATBOTKIT_*.3 libchatbotkit.3
 
-.PHONY: test-badinput fuzz-smoke all bench build examples demo install uninstall test-install test test-cpp test-faults audit-reset check-secrets deps lint test-rust test-c test-python test-parity header header-check clean docs venv
+.PHONY: all build examples demo header install uninstall deps venv docs bench fuzz-smoke clean \
+        test lint header-check test-rust test-c test-badinput test-faults test-cpp test-python test-go \
+        test-standin test-parity docs-check test-install audit-reset check-secrets
 
 all: build examples
 
 # Cargo names the file libchatbotkit.so; programs linked against it look
-# for its soname, libchatbotkit.so.0, at run time.
+# for its soname, libchatbotkit.so.<major version> (build.rs), at run time.
 build:
 	$(CARGO) build --release
-	ln -sf libchatbotkit.so $(BUILD_DIR)/libchatbotkit.so.0
+	ln -sf libchatbotkit.so $(BUILD_DIR)/libchatbotkit.so.$(VERSION_MAJOR)
 
 examples: build
 	$(MAKE) -C examples-c LIBDIR=$(BUILD_DIR)
@@ -105,7 +116,7 @@ install:
 	sed -e 's|@PREFIX@|$(prefix)|; s|@LIBDIR@|$(call pc_path,$(libdir))|; s|@INCLUDEDIR@|$(call pc_path,$(includedir))|' \
 	    -e 's|@VERSION@|$(VERSION)|; s|@STATIC_LIBS@|$(STATIC_LIBS)|' \
 	    packaging/chatbotkit.pc.in > $(DESTDIR)$(pkgconfigdir)/chatbotkit.pc
-	sed -e 's|@VERSION@|$(VERSION)|g; s|@CMAKE_STATIC_LIBS@|$(subst $(space),;,$(patsubst -l%,%,$(STATIC_LIBS)))|' \
+	sed -e 's|@VERSION@|$(VERSION)|g; s|@VERSION_MAJOR@|$(VERSION_MAJOR)|g; s|@CMAKE_STATIC_LIBS@|$(subst $(space),;,$(patsubst -l%,%,$(STATIC_LIBS)))|' \
 	    -e 's|@LIBDIR_REL@|$(call cmake_rel,$(libdir))|g; s|@INCLUDEDIR_REL@|$(call cmake_rel,$(includedir))|g' \
 	    packaging/chatbotkitConfig.cmake.in > $(DESTDIR)$(cmakedir)/chatbotkitConfig.cmake
 	sed -e 's|@VERSION@|$(VERSION)|g; s|@VERSION_MAJOR@|$(VERSION_MAJOR)|g' \
@@ -114,25 +125,19 @@ install:
 	if [ -z "$(NO_DOCS)" ]; then \
 	    $(INSTALL) -d $(DESTDIR)$(mandir)/man3 $(DESTDIR)$(docdir)/html && \
 	    $(INSTALL) -m 644 $(DOCS_DIR)/man/man3/*.3 $(DESTDIR)$(mandir)/man3/ && \
-	    cp -R $(DOCS_DIR)/html/. $(DESTDIR)$(docdir)/html/ && \
-	    (cd $(DOCS_DIR) && find html -type f) | sed 's|^|$(docdir)/|' > $(BUILD_DIR)/docs-manifest && \
-	    (cd $(DOCS_DIR)/man/man3 && ls *.3) | sed 's|^|$(mandir)/man3/|' >> $(BUILD_DIR)/docs-manifest; \
-	else : > $(BUILD_DIR)/docs-manifest; fi
-	{ for f in libchatbotkit.so.$(VERSION) libchatbotkit.so.$(VERSION_MAJOR) libchatbotkit.so libchatbotkit.a; do echo $(libdir)/$$f; done; \
-	  echo $(includedir)/chatbotkit.h; echo $(includedir)/chatbotkit.hpp; echo $(pkgconfigdir)/chatbotkit.pc; \
-	  echo $(cmakedir)/chatbotkitConfig.cmake; echo $(cmakedir)/chatbotkitConfigVersion.cmake; \
-	  echo $(docdir)/LICENSE; echo $(docdir)/README.md; cat $(BUILD_DIR)/docs-manifest; echo $(MANIFEST); } > $(DESTDIR)$(MANIFEST)
+	    cp -R $(DOCS_DIR)/html/. $(DESTDIR)$(docdir)/html/; \
+	fi
 
-# Removes what `make install` wrote (its manifest) and the directories that
+# Removes what `make install` wrote (see INSTALLED) and the directories that
 # are the package's own (cmake/chatbotkit, the docdir); shared ones such as
 # lib/ stay. Takes the same DESTDIR and directory variables as install.
 uninstall:
-	@test -f $(DESTDIR)$(MANIFEST) || { echo "make uninstall: $(DESTDIR)$(MANIFEST) not found (nothing installed with these directories)"; exit 1; }
-	while read -r f; do rm -f "$(DESTDIR)$$f"; done < $(DESTDIR)$(MANIFEST)
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	cd $(DESTDIR)$(mandir)/man3 2>/dev/null && rm -f $(MAN_GLOBS) || true
+	rm -rf $(DESTDIR)$(docdir)
 	-rmdir $(DESTDIR)$(cmakedir) 2>/dev/null
-	-find $(DESTDIR)$(docdir) -depth -type d -empty -delete 2>/dev/null
 
-test-install: build
+test-install: build docs
 	scripts/test-install.sh
 
 # The Debian packages the tests, docs and examples use, those missing only

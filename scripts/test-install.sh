@@ -2,7 +2,7 @@
 # Installs libchatbotkit as a packager would (`make install DESTDIR=...
 # prefix=/usr`), checks what was installed (library, soname, strip, headers,
 # .pc, CMake package, LICENSE, man pages, HTML), moves the install elsewhere
-# and builds the examples against it three ways, running each against the
+# and builds the examples against it four ways, running each against the
 # loopback stand-in:
 #   0. in-tree Makefile       1. pkg-config (dynamic)   2. CMake find_package (dynamic)
 #   3. static linking (pkg-config --static and CMake's static target),
@@ -56,8 +56,8 @@ mv "$s" "$inst"
 check "pkg-config --define-prefix finds the moved install" bash -c \
     "[ \"\$(PKG_CONFIG_PATH='$inst/lib/pkgconfig' pkg-config --define-prefix --variable=libdir chatbotkit)\" = '$inst/lib' ]"
 export PKG_CONFIG_PATH="$inst/lib/pkgconfig"
-alias_pc() { pkg-config --define-prefix "$@"; }
-export PKG_CONFIG_PATH="$inst/lib/pkgconfig"
+# The moved tree is found through --define-prefix (the .pc names ${prefix}).
+pc() { pkg-config --define-prefix "$@"; }
 ex="$root/examples-c"
 bin="$work/bin"; mkdir -p "$bin"
 
@@ -68,7 +68,7 @@ check "in-tree Makefile build runs" "$root/scripts/with-standin.sh" bash -c \
 
 # 1. pkg-config, dynamic.
 for p in conversation_session bot_session extend; do
-    cc -std=c99 -Wall -Wextra -Werror "$ex/$p.c" -o "$bin/pc_$p" $(alias_pc --cflags --libs chatbotkit libcjson) \
+    cc -std=c99 -Wall -Wextra -Werror "$ex/$p.c" -o "$bin/pc_$p" $(pc --cflags --libs chatbotkit libcjson) \
         -Wl,-rpath,"$inst/lib"
 done
 check "pkg-config build runs" "$root/scripts/with-standin.sh" bash -c \
@@ -82,7 +82,7 @@ check "cmake build runs" "$root/scripts/with-standin.sh" bash -c \
 
 # 3. Static: no libchatbotkit.so needed at run time.
 cc -std=c99 -Wall -Wextra -Werror "$ex/conversation_session.c" -o "$bin/static_session" \
-    $(alias_pc --cflags chatbotkit libcjson) "$inst/lib/libchatbotkit.a" $(alias_pc --static --libs-only-l chatbotkit | sed 's/-lchatbotkit//') \
+    $(pc --cflags chatbotkit libcjson) "$inst/lib/libchatbotkit.a" $(pc --static --libs-only-l chatbotkit | sed 's/-lchatbotkit//') \
     $(pkg-config --libs libcjson)
 for b in "$bin/static_session" "$work/cmake/conversation_session_static"; do
     check "static: $(basename "$b") needs no libchatbotkit.so" bash -c "! ldd '$b' | grep -q chatbotkit"

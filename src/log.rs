@@ -9,9 +9,8 @@
 //! sends the lines to standard error: a way to look inside an application
 //! without changing it.
 
-use std::collections::HashSet;
-use std::net::SocketAddr;
-use std::sync::atomic::{AtomicPtr, AtomicU8, Ordering};
+use std::hash::{Hash, Hasher};
+use std::sync::atomic::{AtomicPtr, AtomicU64, AtomicU8, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -180,18 +179,17 @@ pub fn connection(url: &url::Url, resp: &reqwest::Response, redact: impl Fn(Stri
     let Some(info) = resp.extensions().get::<HttpInfo>() else {
         return;
     };
-    /// Connections seen, by their two ends: a pair not seen before is a new
-    /// connection. Bounded; forgetting only turns "reused" into "opened".
-    static SEEN: Mutex<Option<HashSet<(SocketAddr, SocketAddr)>>> = Mutex::new(None);
+    /// Connections seen, by a hash of their two ends, in a table of atomics:
+    /// no lock for a fork() to strand, and no growth. A collision or a
+    /// port the system reused only mislabels a debug line.
+    static SEEN: [AtomicU64; 1024] = [const { AtomicU64::new(0) }; 1024];
     let ends = (info.local_addr(), info.remote_addr());
-    let new = {
-        let mut seen = SEEN.lock().unwrap_or_else(|p| p.into_inner());
-        let seen = seen.get_or_insert_with(HashSet::new);
-        if seen.len() >= 4096 {
-            seen.clear();
-        }
-        seen.insert(ends)
+    let hash = {
+        let mut hasher = std::hash::DefaultHasher::new();
+        ends.hash(&mut hasher);
+        hasher.finish() | 1
     };
+    let new = SEEN[hash as usize % SEEN.len()].swap(hash, Ordering::Relaxed) != hash;
     let protocol = match resp.version() {
         http::Version::HTTP_2 => "HTTP/2",
         http::Version::HTTP_10 => "HTTP/1.0",

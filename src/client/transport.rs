@@ -215,8 +215,10 @@ impl Transport {
             ProxySetting::Direct => None,
             ProxySetting::Url(proxy) => authority(proxy.host_str(), proxy.port_or_known_default()),
             ProxySetting::FromEnvironment => {
-                // What reqwest decided, asked again (only when a connection
-                // failed): the same rules, from the same environment.
+                // What reqwest decided, asked again (for a failed
+                // connection's message, and for each request's debug line
+                // when someone reads it): the same rules, from the same
+                // environment.
                 let uri: ::http::Uri = url.as_str().parse().ok()?;
                 let intercept =
                     hyper_util::client::proxy::matcher::Matcher::from_env().intercept(&uri)?;

@@ -37,24 +37,41 @@ unsafe impl Send for UserData {}
 // SAFETY: as above.
 unsafe impl Sync for UserData {}
 
-/// Install a log callback receiving every line at `max_level` (a
-/// `cbk_log_level`; taken as an `int` so that any value is safe: below 1 is
-/// `CBK_LOG_ERROR`, above 4 is `CBK_LOG_DEBUG`) or more severe: each attempt (method, URL path, attempt number, status or
-/// failure, elapsed time), each retry and each failure. Lines never contain
-/// the secret or any header; a failure that quotes a server which echoed
-/// the secret or token shows `[REDACTED]` instead, as error messages do.
-/// NULL `callback` turns logging off. The library never installs a global
-/// Rust logger.
+/// Install the process's log callback.
+///
+/// It receives every line at `max_level` or more severe:
+/// - `CBK_LOG_ERROR`: a request failed for good;
+/// - `CBK_LOG_WARN`: an attempt failed and will be retried;
+/// - `CBK_LOG_INFO`: a request succeeded. These three name the method, the
+///   URL without its query (scheme, host, port, path), the attempt number,
+///   the status or failure and the elapsed time;
+/// - `CBK_LOG_DEBUG`: which connection answered (host, addresses, opened or
+///   reused, HTTP version, ALPN), the TLS version and certificate check,
+///   each redirect hop and the proxy a request goes through.
+///
+/// Lines never contain a header or a query, so never the secret; a line
+/// that quotes a server which echoed the secret or token shows `[REDACTED]`
+/// instead, as error messages do. The library never installs a global Rust
+/// logger. With no callback set (never set, or turned off with NULL), the
+/// environment variable `CHATBOTKIT_LOG` (`error`, `warn`, `info` or
+/// `debug`) sends the lines at that level and above to standard error.
 ///
 /// The callback may run on any thread, including several at once, possibly
 /// while the library drives requests on that thread: the blocking functions
-/// (`_create`, `_fetch`, `cbk_task_wait`) fail there with
-/// `CBK_ERROR_INVALID_ARGUMENT`. It may call `cbk_set_log_callback`: the
+/// (the creates, the fetches, cbk_task_wait()) fail there with
+/// `CBK_ERROR_INVALID_ARGUMENT`. It may call cbk_set_log_callback(): the
 /// change applies from the next line on. A callback that was replaced may
 /// still receive lines that other threads were already logging. The library
 /// keeps each distinct (callback, user data, level) it was given until the
 /// process exits (a few dozen bytes each), which is what makes replacing a
-/// callback safe while other threads log.
+/// callback safe while other threads log: `user_data` must stay valid for
+/// as long as the process may log.
+///
+/// @param max_level The most verbose level wanted, a ::cbk_log_level; an
+///     `int` so that any value is safe: below 1 is `CBK_LOG_ERROR`, above 4
+///     `CBK_LOG_DEBUG`.
+/// @param callback The callback, or NULL to turn logging off.
+/// @param user_data Passed to `callback` untouched, from any thread.
 #[no_mangle]
 pub extern "C" fn cbk_set_log_callback(
     max_level: c_int,
