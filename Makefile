@@ -76,7 +76,7 @@ INSTALLED := $(addprefix $(libdir)/,libchatbotkit.so.$(VERSION) libchatbotkit.so
              $(addprefix $(cmakedir)/,chatbotkitConfig.cmake chatbotkitConfigVersion.cmake)
 MAN_GLOBS := cbk_*.3 CBK_*.3 CHATBOTKIT_*.3 libchatbotkit.3
 
-.PHONY: all build examples demo header install uninstall deps venv docs bench fuzz-smoke clean \
+.PHONY: all build examples demo header licenses install uninstall deps venv docs bench fuzz-smoke clean \
         test lint header-check test-rust test-c test-badinput test-faults test-cpp test-python test-go \
         test-standin test-parity docs-check test-install audit-reset check-secrets
 
@@ -101,6 +101,17 @@ $(CBINDGEN):
 header: $(CBINDGEN)
 	$(CBINDGEN) --quiet --config cbindgen.toml --crate chatbotkit --output include/chatbotkit.h
 
+# THIRD-PARTY-LICENSES: the licences of the crates built into the library,
+# from Cargo.lock by cargo-about (built once into target/tools, a few
+# minutes). Committed; rerun after a dependency changes.
+CARGO_ABOUT_VERSION := 0.9.3
+CARGO_ABOUT := $(CURDIR)/target/tools/cargo-about-$(CARGO_ABOUT_VERSION)/bin/cargo-about
+$(CARGO_ABOUT):
+	$(CARGO) install --quiet --locked cargo-about --version $(CARGO_ABOUT_VERSION) --features cli --root $(CURDIR)/target/tools/cargo-about-$(CARGO_ABOUT_VERSION)
+
+licenses: $(CARGO_ABOUT)
+	$(CARGO_ABOUT) generate -c packaging/about.toml packaging/about.hbs -o THIRD-PARTY-LICENSES
+
 # Installs only the built files: a packager builds as a user, installs as root.
 install:
 	@test -f $(BUILD_DIR)/libchatbotkit.so -a -f $(BUILD_DIR)/libchatbotkit.a || { echo "make install: nothing built; run \`make build\` first"; exit 1; }
@@ -121,7 +132,7 @@ install:
 	    packaging/chatbotkitConfig.cmake.in > $(DESTDIR)$(cmakedir)/chatbotkitConfig.cmake
 	sed -e 's|@VERSION@|$(VERSION)|g; s|@VERSION_MAJOR@|$(VERSION_MAJOR)|g' \
 	    packaging/chatbotkitConfigVersion.cmake.in > $(DESTDIR)$(cmakedir)/chatbotkitConfigVersion.cmake
-	$(INSTALL) -m 644 LICENSE README.md $(DESTDIR)$(docdir)/
+	$(INSTALL) -m 644 LICENSE THIRD-PARTY-LICENSES README.md $(DESTDIR)$(docdir)/
 	if [ -z "$(NO_DOCS)" ]; then \
 	    $(INSTALL) -d $(DESTDIR)$(mandir)/man3 $(DESTDIR)$(docdir)/html && \
 	    $(INSTALL) -m 644 $(DOCS_DIR)/man/man3/*.3 $(DESTDIR)$(mandir)/man3/ && \

@@ -34,7 +34,8 @@ check "installed files" test -f "$s/lib/libchatbotkit.so.$version" \
     -a -L "$s/lib/libchatbotkit.so.0" -a -L "$s/lib/libchatbotkit.so" -a -f "$s/lib/libchatbotkit.a" \
     -a -f "$s/include/chatbotkit.h" -a -f "$s/include/chatbotkit.hpp" -a -f "$s/lib/pkgconfig/chatbotkit.pc" \
     -a -f "$s/lib/cmake/chatbotkit/chatbotkitConfig.cmake" -a -f "$s/lib/cmake/chatbotkit/chatbotkitConfigVersion.cmake" \
-    -a -f "$s/share/doc/chatbotkit/LICENSE" -a -f "$s/share/doc/chatbotkit/html/index.html" \
+    -a -f "$s/share/doc/chatbotkit/LICENSE" -a -f "$s/share/doc/chatbotkit/THIRD-PARTY-LICENSES" \
+    -a -f "$s/share/doc/chatbotkit/html/index.html" \
     -a -f "$s/share/man/man3/libchatbotkit.3"
 check "soname" bash -c "readelf -d '$s/lib/libchatbotkit.so.0' | grep -q 'SONAME.*libchatbotkit.so.0'"
 check "the installed library is stripped" bash -c "! readelf -S '$s/lib/libchatbotkit.so.$version' | grep -q -e '\.symtab' -e '\.debug_'"

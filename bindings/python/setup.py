@@ -4,6 +4,8 @@ Everything else is in pyproject.toml; this file holds what cannot be
 declared there: the Rust build (setuptools-rust) and the wheel's tag.
 """
 
+import os
+import shutil
 import sys
 
 from setuptools import setup
@@ -14,6 +16,9 @@ try:  # setuptools >= 70.1 has it; older ones take it from `wheel`
     from setuptools.command.bdist_wheel import bdist_wheel as _bdist_wheel
 except ImportError:  # pragma: no cover
     from wheel.bdist_wheel import bdist_wheel as _bdist_wheel
+
+# The repository's root, where the crate and its licence files are.
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 
 if sys.platform == "darwin":
     LIBRARY = "libchatbotkit.dylib"
@@ -56,6 +61,15 @@ class bdist_wheel(_bdist_wheel):
     def get_tag(self):
         _, _, platform = super().get_tag()
         return "py3", "none", platform
+
+    def run(self):
+        # The bundled library carries the crates it was built from: their
+        # notices go with it, beside the project's own licence.
+        self.run_command("build")
+        package = os.path.join(self.get_finalized_command("build").build_lib, "chatbotkit_c")
+        for notice in ("LICENSE", "THIRD-PARTY-LICENSES"):
+            shutil.copy(os.path.join(ROOT, notice), os.path.join(package, notice))
+        super().run()
 
 
 setup(

@@ -56,6 +56,12 @@ if ! grep -q 'chatbotkit_c/libchatbotkit\.' <<<"$listing"; then
     echo "test.sh: the wheel does not bundle libchatbotkit" >&2
     exit 1
 fi
+for notice in LICENSE THIRD-PARTY-LICENSES; do
+    if ! grep -q "chatbotkit_c/$notice " <<<"$listing"; then
+        echo "test.sh: the wheel lacks $notice beside the library it bundles" >&2
+        exit 1
+    fi
+done
 
 "$venv/bin/python" -m pip install -q --disable-pip-version-check "$wheel" pytest
 
