@@ -94,13 +94,8 @@ int main(int argc, char **argv)
 
     printf("libchatbotkit %s\n", cbk_version());
 
-    /* 1. The options, escaped by cJSON (see conversation_session.c). */
-    cJSON *options = cJSON_CreateObject();
-    cJSON_AddStringToObject(options, "secret", secret);
-    if (base_url != NULL)
-        cJSON_AddStringToObject(options, "baseUrl", base_url);
-    char *options_json = cJSON_PrintUnformatted(options);
-    cJSON_Delete(options);
+    /* 1. The options as JSON, built by cJSON (common.h). */
+    char *options_json = client_options_json(secret, base_url);
     if (options_json == NULL) {
         fprintf(stderr, "error: out of memory\n");
         return 1;

@@ -2,7 +2,7 @@
  * common.h - the few lines every libchatbotkit C example shares: reading
  * its settings from the environment and printing a library error.
  *
- * JSON is built and read with cJSON in each example itself.  Functions are
+ * JSON is read with cJSON in each example itself.  Functions are
  * `static inline` so that an example using only some of them still compiles
  * without "defined but not used" warnings.
  */
@@ -12,7 +12,26 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include <cJSON.h>
+
 #include "chatbotkit.h"
+
+/* The client options, {"secret": ..., "baseUrl": ...} (baseUrl only when
+ * given).  cJSON escapes the values, so a secret or URL holding quotes or
+ * backslashes still makes valid JSON, which pasting it into a format string
+ * would not.  NULL when out of memory; free with cJSON_free(). */
+static inline char *client_options_json(const char *secret, const char *base_url)
+{
+    cJSON *options = cJSON_CreateObject();
+    if (options == NULL || cJSON_AddStringToObject(options, "secret", secret) == NULL ||
+        (base_url != NULL && cJSON_AddStringToObject(options, "baseUrl", base_url) == NULL)) {
+        cJSON_Delete(options);
+        return NULL;
+    }
+    char *json = cJSON_PrintUnformatted(options);
+    cJSON_Delete(options);
+    return json;
+}
 
 /* getenv(), with an empty variable treated as unset so that `VAR= ./prog`
  * falls back to the default. */
