@@ -34,6 +34,7 @@ _SIGNATURES: List[Tuple[str, Any, List[Any]]] = [
     ("cbk_error_message", _c_char_p, [_c_void_p]),
     ("cbk_error_http_status", _c_int, [_c_void_p]),
     ("cbk_error_free", None, [_c_void_p]),
+    ("cbk_error_to_json", _c_void_p, [_c_void_p]),
     ("cbk_task_wait", _c_void_p, [_c_void_p, _err_pp]),
     ("cbk_task_cancel", None, [_c_void_p]),
     ("cbk_task_free", None, [_c_void_p]),

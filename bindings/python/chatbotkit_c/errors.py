@@ -55,6 +55,9 @@ class ChatBotKitError(Exception):
         message: the message, for people; never the secret.
         http_status: the HTTP status the error was made from; 0 when there was
             no HTTP response.
+        json: the error as the library writes it (``cbk_error_to_json``):
+            ``{"status", "code", "message", "httpStatus"}``, for logs and
+            other processes; ``""`` for an error the package made itself.
     """
 
     status: int
@@ -62,15 +65,17 @@ class ChatBotKitError(Exception):
     code: str
     message: str
     http_status: int
+    json: str
 
     def __init__(self, status: int, status_name: str, code: str, message: str,
-                 http_status: int = 0) -> None:
+                 http_status: int = 0, json: str = "") -> None:
         super().__init__(message)
         self.status = status
         self.status_name = status_name
         self.code = code
         self.message = message
         self.http_status = http_status
+        self.json = json
 
     def __str__(self) -> str:
         text = f"{self.code}: {self.message}"
@@ -84,7 +89,7 @@ class ChatBotKitError(Exception):
 
     def __reduce__(self) -> Tuple[Any, Tuple[Any, ...]]:  # picklable (multiprocessing), whatever the bases' rules
         return (type(self), (self.status, self.status_name, self.code, self.message,
-                             self.http_status))
+                             self.http_status, self.json))
 
 
 class APIError(ChatBotKitError):
@@ -146,8 +151,13 @@ def read_error(lib: ctypes.CDLL, err: Optional[int]) -> ChatBotKitError:
     name = lib.cbk_status_name(status).decode("ascii", "replace")
     code = (lib.cbk_error_code(err) or b"").decode("utf-8", "replace")
     message = (lib.cbk_error_message(err) or b"").decode("utf-8", "replace")
+    raw = lib.cbk_error_to_json(err)
+    try:
+        text = ctypes.string_at(raw).decode("utf-8", "replace") if raw else ""
+    finally:
+        lib.cbk_string_free(raw)
     cls = _BY_NAME.get(name, ChatBotKitError)
-    return cls(status, name, code, message, int(lib.cbk_error_http_status(err)))
+    return cls(status, name, code, message, int(lib.cbk_error_http_status(err)), text)
 
 
 def take_error(lib: ctypes.CDLL, err: ctypes.c_void_p) -> ChatBotKitError:

@@ -170,6 +170,11 @@ def test_api_error(cls, opts, secret):
     assert e.code == "NOT_FOUND" and e.http_status == 404
     assert e.message and secret not in e.message and secret not in repr(e)
     assert "NOT_FOUND" in str(e) and "HTTP 404" in str(e)
+    # The library's own JSON of the error (cbk_error_to_json), kept with it.
+    as_json = json.loads(e.json)
+    assert as_json["code"] == "NOT_FOUND" and as_json["message"] == e.message
+    assert secret not in e.json
+    assert pickle.loads(pickle.dumps(e)).json == e.json
 
 
 def test_api_error_after_retries(opts):
