@@ -554,17 +554,38 @@ static void test_cancelled_retry_never_sent(void)
     cbk_conversation_session_client_free(probe);
 }
 
+/* Tests whose callback acts on its own task. The callback may run before
+ * _async returns, so the handle is published here and the callback waits
+ * for it. */
+static _Atomic(cbk_task *) g_own_task;
+
+static cbk_task *own_task(void)
+{
+    cbk_task *self = NULL;
+    for (int i = 0; i < 2000 && (self = atomic_load(&g_own_task)) == NULL; i++)
+        sleep_ms(1);
+    return self;
+}
+
+static cbk_task *start_own_task(cbk_conversation_session_client *c, rec_t *r, void (*inner)(rec_t *),
+                                const char *id)
+{
+    rec_init(r);
+    r->inner = inner;
+    atomic_store(&g_own_task, NULL);
+    cbk_task *t = cbk_conversation_session_client_create_async(c, id, NULL, rec_callback, r, NULL);
+    atomic_store(&g_own_task, t);
+    return t;
+}
+
 /* cbk_task_wait on a task from inside that task's own callback could never
  * return: it fails with INVALID_ARGUMENT instead. */
-static _Atomic(cbk_task *) g_own_task;
 static atomic_int g_own_refused, g_own_other;
 
 static void wait_on_own_task(rec_t *r)
 {
     (void)r;
-    cbk_task *self = NULL;
-    for (int i = 0; i < 2000 && (self = atomic_load(&g_own_task)) == NULL; i++)
-        sleep_ms(1);
+    cbk_task *self = own_task();
     if (self == NULL) {
         atomic_fetch_add(&g_own_other, 1);
         return;
@@ -585,12 +606,8 @@ static void test_wait_on_own_task_from_its_callback_fails(void)
     cbk_conversation_session_client *c = conv_client(NULL);
     REQUIRE(c != NULL);
     rec_t r;
-    rec_init(&r);
-    r.inner = wait_on_own_task;
-    atomic_store(&g_own_task, NULL);
-    cbk_task *t = cbk_conversation_session_client_create_async(c, "slow-100", NULL, rec_callback, &r, NULL);
+    cbk_task *t = start_own_task(c, &r, wait_on_own_task, "slow-100");
     REQUIRE(t != NULL);
-    atomic_store(&g_own_task, t);
     REC_WAIT(&r);
     CHECK(is_session(r.json));
     CHECK_INT_EQ(atomic_load(&g_own_refused), 1);
@@ -605,16 +622,13 @@ static void test_wait_on_own_task_from_its_callback_fails(void)
 }
 
 /* The handle is freed from its own callback, as the header allows (valgrind
-   checks nothing is used after it or leaked). */
-static _Atomic(cbk_task *) g_free_me;
+ * checks that nothing is used after it or leaked). */
 static atomic_int g_freed_in_callback;
 
 static void free_own_task(rec_t *r)
 {
     (void)r;
-    cbk_task *self = NULL;
-    for (int i = 0; i < 2000 && (self = atomic_load(&g_free_me)) == NULL; i++)
-        sleep_ms(1);
+    cbk_task *self = own_task();
     if (self != NULL) {
         cbk_task_free(self);
         atomic_fetch_add(&g_freed_in_callback, 1);
@@ -626,12 +640,7 @@ static void test_free_task_from_its_own_callback(void)
     cbk_conversation_session_client *c = conv_client(NULL);
     REQUIRE(c != NULL);
     rec_t r;
-    rec_init(&r);
-    r.inner = free_own_task;
-    atomic_store(&g_free_me, NULL);
-    cbk_task *t = cbk_conversation_session_client_create_async(c, "slow-50", NULL, rec_callback, &r, NULL);
-    REQUIRE(t != NULL);
-    atomic_store(&g_free_me, t);
+    REQUIRE(start_own_task(c, &r, free_own_task, "slow-50") != NULL);
     REC_WAIT(&r);
     CHECK(is_session(r.json));
     CHECK_INT_EQ(atomic_load(&g_freed_in_callback), 1);
