@@ -78,18 +78,13 @@ int main(int argc, char **argv)
     const char *id = arg_or_env(argc, argv, 1, "CHATBOTKIT_CONVERSATION_ID", "conv_example");
     const char *text = argc > 2 ? argv[2] : "Hello from C, one token at a time";
 
-    /* The options and the request body {"record":{"text":...}}, escaped by
-     * cJSON: `text` comes from the command line. */
-    cJSON *options = cJSON_CreateObject();
-    cJSON_AddStringToObject(options, "secret", secret);
-    if (base_url != NULL)
-        cJSON_AddStringToObject(options, "baseUrl", base_url);
+    /* The options (common.h) and the request body {"record":{"text":...}},
+     * escaped by cJSON: `text` comes from the command line. */
+    char *options_json = client_options_json(secret, base_url);
     cJSON *request = cJSON_CreateObject();
     cJSON *record = cJSON_AddObjectToObject(request, "record");
     cJSON_AddStringToObject(record, "text", text);
-    char *options_json = cJSON_PrintUnformatted(options);
     char *request_json = cJSON_PrintUnformatted(request);
-    cJSON_Delete(options);
     cJSON_Delete(request);
 
     /* A fetch takes a path, not an id: unlike _create, the library does not

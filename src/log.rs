@@ -143,9 +143,9 @@ fn emit(level: Level, message: impl FnOnce() -> String) {
             let line = format!("chatbotkit: {name}: {}\n", message());
             // One write(2) per line, without Rust's stderr lock: lines of
             // different threads do not interleave, and a fork() while
-            // another thread logs leaves no lock held in the child.
-            // SAFETY: the buffer is valid for its length; fd 2 may be
-            // closed, and then the write fails harmlessly.
+            // another thread logs leaves no lock held in the child. fd 2
+            // may be closed: the write then fails, harmlessly.
+            // SAFETY: the pointer and length are those of a live String.
             unsafe { libc::write(2, line.as_ptr().cast(), line.len()) };
         }
     }

@@ -6,15 +6,10 @@
 //! `CHATBOTKIT_LOG` is read once per process, so its checks run this test
 //! binary again as a child with the variable set.
 
-#![allow(clippy::missing_safety_doc)]
-
 mod common;
 mod tls_support;
 
-use std::ffi::CStr;
-use std::os::raw::{c_char, c_void};
 use std::process::Command;
-use std::sync::Mutex;
 
 use common::*;
 use serde_json::json;
@@ -22,40 +17,8 @@ use tls_support::*;
 use wiremock::matchers::{any, path};
 use wiremock::{Mock, ResponseTemplate};
 
-static LINES: Mutex<Vec<(i32, String)>> = Mutex::new(Vec::new());
-
-extern "C" fn record(_: *mut c_void, level: chatbotkit::cbk_log_level, message: *const c_char) {
-    // SAFETY: the library passes a NUL-terminated string valid for the call.
-    let line = unsafe { CStr::from_ptr(message) }
-        .to_string_lossy()
-        .into_owned();
-    audit("log line", &line);
-    LINES.lock().unwrap().push((level as i32, line));
-}
-
-fn set_debug_callback(on: bool) {
-    let callback = on.then_some(record as extern "C" fn(_, _, _));
-    // SAFETY: a valid callback (or NULL, which turns logging off) and no
-    // user data.
-    unsafe {
-        chatbotkit::cbk_set_log_callback(
-            chatbotkit::cbk_log_level::CBK_LOG_DEBUG as i32,
-            callback.map(|f| {
-                std::mem::transmute::<
-                    extern "C" fn(*mut c_void, chatbotkit::cbk_log_level, *const c_char),
-                    unsafe extern "C" fn(*mut c_void, chatbotkit::cbk_log_level, *const c_char),
-                >(f)
-            }),
-            std::ptr::null_mut(),
-        )
-    };
-}
-
 fn take_lines() -> Vec<String> {
-    std::mem::take(&mut *LINES.lock().unwrap())
-        .into_iter()
-        .map(|(_, l)| l)
-        .collect()
+    std::mem::take(&mut *LOG_LINES.lock().unwrap())
 }
 
 fn has(lines: &[String], words: &[&str]) -> bool {
@@ -64,7 +27,7 @@ fn has(lines: &[String], words: &[&str]) -> bool {
 
 #[test]
 fn debug_lines_name_connections_tls_redirects_and_proxies() {
-    set_debug_callback(true);
+    record_log_lines(true);
 
     // Connections: the first call opens one, the second reuses it; every
     // line names the host.
@@ -179,7 +142,7 @@ fn debug_lines_name_connections_tls_redirects_and_proxies() {
         "{lines:#?}"
     );
 
-    set_debug_callback(false);
+    record_log_lines(false);
 }
 
 /// Runs this binary again, only `child_calls_a_server`, with `env` set.
@@ -201,15 +164,21 @@ fn child(env: &[(&str, &str)], server: &str) -> String {
     stderr
 }
 
-/// The child's part: two calls, and with `CBK_DIAGNOSTICS_CALLBACK` set,
-/// a log callback first. Does nothing in a normal test run.
+/// The child's part: two calls and a refused one. `CBK_DIAGNOSTICS_CALLBACK`
+/// sets a log callback first (`on`), or sets one and turns it off again
+/// (`off`). Does nothing in a normal test run.
 #[test]
 fn child_calls_a_server() {
     let Ok(server) = std::env::var("CBK_DIAGNOSTICS_CHILD") else {
         return;
     };
-    if std::env::var_os("CBK_DIAGNOSTICS_CALLBACK").is_some() {
-        set_debug_callback(true);
+    match std::env::var("CBK_DIAGNOSTICS_CALLBACK").as_deref() {
+        Ok("on") => record_log_lines(true),
+        Ok("off") => {
+            record_log_lines(true);
+            record_log_lines(false);
+        }
+        _ => {}
     }
     let client = Client::conv(&opts(&server, json!({"retries": 0})));
     client.create("cnv_env", None).expect("first");
@@ -253,9 +222,23 @@ fn chatbotkit_log_sends_lines_to_stderr_when_no_callback_is_set() {
     let callback = child(
         &[
             ("CHATBOTKIT_LOG", "debug"),
-            ("CBK_DIAGNOSTICS_CALLBACK", "1"),
+            ("CBK_DIAGNOSTICS_CALLBACK", "on"),
         ],
         &uri,
     );
     assert!(!callback.contains("chatbotkit:"), "{callback}");
+
+    // Turned off with NULL, there is no callback again: the variable applies.
+    let off = child(
+        &[
+            ("CHATBOTKIT_LOG", "info"),
+            ("CBK_DIAGNOSTICS_CALLBACK", "off"),
+        ],
+        &uri,
+    );
+    assert!(
+        off.contains("chatbotkit: info: POST http://127.0.0.1:"),
+        "{off}"
+    );
+    assert!(!off.contains("chatbotkit: debug:"), "{off}");
 }

@@ -4,10 +4,7 @@
 
 mod common;
 
-use std::ffi::CStr;
 use std::io::Write;
-use std::os::raw::{c_char, c_void};
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use common::*;
@@ -702,28 +699,7 @@ fn max_response_bytes_applies_to_a_non_json_fetch_body() {
 // Log lines
 // ---------------------------------------------------------------------------
 
-static LOG_LINES: Mutex<Vec<String>> = Mutex::new(Vec::new());
-
-extern "C" fn record_log(
-    _user_data: *mut c_void,
-    _level: chatbotkit::cbk_log_level,
-    message: *const c_char,
-) {
-    if message.is_null() {
-        return;
-    }
-    // SAFETY: the library passes a NUL-terminated string valid for the call.
-    let line = unsafe { CStr::from_ptr(message) }
-        .to_string_lossy()
-        .into_owned();
-    audit("log", &line);
-    if let Ok(mut lines) = LOG_LINES.lock() {
-        lines.push(line);
-    }
-}
-
 #[test]
-#[allow(unused_unsafe)]
 fn log_lines_report_attempts_and_never_show_the_secret() {
     let server = start_server();
     mount(
@@ -737,28 +713,14 @@ fn log_lines_report_attempts_and_never_show_the_secret() {
         &server,
         Mock::given(any()).respond_with(ResponseTemplate::new(200).set_body_json(ok_body())),
     );
-    // SAFETY: a valid callback with no user data; it only records lines.
-    unsafe {
-        chatbotkit::cbk_set_log_callback(
-            chatbotkit::cbk_log_level::CBK_LOG_DEBUG as i32,
-            Some(record_log),
-            std::ptr::null_mut(),
-        )
-    };
+    record_log_lines(true);
     let client = Client::conv(&opts(
         &server.uri(),
         json!({"retries": 2, "retryDelay": 5, "token": SECRET}),
     ));
     let result = client.create("log-check-id", None);
     let refused = create_err(Kind::Bot, &closed_port_uri(), json!({"retries": 0}));
-    // SAFETY: NULL turns logging off.
-    unsafe {
-        chatbotkit::cbk_set_log_callback(
-            chatbotkit::cbk_log_level::CBK_LOG_DEBUG as i32,
-            None,
-            std::ptr::null_mut(),
-        )
-    };
+    record_log_lines(false);
     result.expect("succeeds on the second attempt");
     refused.assert_is(NETWORK, "NETWORK_ERROR");
     let lines = LOG_LINES.lock().unwrap().clone();

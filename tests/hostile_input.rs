@@ -12,7 +12,6 @@
 
 mod common;
 
-use std::ffi::{c_char, c_void, CStr};
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::ptr;
@@ -360,42 +359,13 @@ fn an_echoed_credential_in_a_followed_redirect_is_redacted_from_errors() {
     assert_eq!(err.message, format!("no route /after/{REDACTED}"));
 }
 
-static LOG_LINES: Mutex<Vec<String>> = Mutex::new(Vec::new());
-
-extern "C" fn record_log(
-    _user_data: *mut c_void,
-    _level: chatbotkit::cbk_log_level,
-    message: *const c_char,
-) {
-    if message.is_null() {
-        return;
-    }
-    // SAFETY: the library passes a NUL-terminated string valid for the call.
-    let line = unsafe { CStr::from_ptr(message) }
-        .to_string_lossy()
-        .into_owned();
-    audit("log", &line);
-    if let Ok(mut lines) = LOG_LINES.lock() {
-        lines.push(line);
-    }
-}
-
 #[test]
 fn an_echoed_credential_is_redacted_from_log_lines() {
     let server = redirect_loop();
-    chatbotkit::cbk_set_log_callback(
-        chatbotkit::cbk_log_level::CBK_LOG_DEBUG as i32,
-        Some(record_log),
-        ptr::null_mut(),
-    );
+    record_log_lines(true);
     let client = Client::conv(&opts(&server.uri(), json!({"retries": 1, "retryDelay": 1})));
     let result = client.create("log-echo-id", None);
-    // NULL turns logging off.
-    chatbotkit::cbk_set_log_callback(
-        chatbotkit::cbk_log_level::CBK_LOG_DEBUG as i32,
-        None,
-        ptr::null_mut(),
-    );
+    record_log_lines(false);
     err_of(result, "a loop fails").assert_is(NETWORK, "NETWORK_ERROR");
     assert!(server
         .requests()

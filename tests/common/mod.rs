@@ -238,6 +238,38 @@ pub fn audit(what: &str, text: &str) {
     }
 }
 
+/// Every line the library handed to [`record_log`] in this test binary.
+pub static LOG_LINES: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+/// A `cbk_log_callback` that audits each line and keeps it in [`LOG_LINES`].
+pub extern "C" fn record_log(
+    _user_data: *mut std::os::raw::c_void,
+    _level: chatbotkit::cbk_log_level,
+    message: *const c_char,
+) {
+    if message.is_null() {
+        return;
+    }
+    // SAFETY: the library passes a NUL-terminated string valid for the call.
+    let line = unsafe { CStr::from_ptr(message) }
+        .to_string_lossy()
+        .into_owned();
+    audit("log", &line);
+    if let Ok(mut lines) = LOG_LINES.lock() {
+        lines.push(line);
+    }
+}
+
+/// Sends every log line, debug ones included, to [`record_log`]; `false`
+/// turns logging off (a NULL callback).
+pub fn record_log_lines(on: bool) {
+    chatbotkit::cbk_set_log_callback(
+        chatbotkit::cbk_log_level::CBK_LOG_DEBUG as i32,
+        if on { Some(record_log) } else { None },
+        ptr::null_mut(),
+    );
+}
+
 /// Everything an error object exposes.
 #[derive(Debug, Clone)]
 pub struct ErrInfo {
